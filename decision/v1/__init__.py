@@ -1,0 +1,1 @@
+"""Generated from protos/decision/v1 by `make proto`: never edit by hand."""
