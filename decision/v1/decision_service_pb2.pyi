@@ -101,6 +101,8 @@ class _FallbackReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Fallba
     """The caller's deadline left no time for the model tier."""
     FALLBACK_REASON_NO_ELIGIBLE_CONTENT: _FallbackReason.ValueType  # 7
     """The model had no eligible content to rank for this request."""
+    FALLBACK_REASON_RULE_CONTENT_EXCLUDED: _FallbackReason.ValueType  # 8
+    """A rule matched but every content id it names is in exclude_content_ids."""
 
 class FallbackReason(_FallbackReason, metaclass=_FallbackReasonEnumTypeWrapper):
     """Why a tier did not decide."""
@@ -120,6 +122,8 @@ FALLBACK_REASON_DEADLINE: FallbackReason.ValueType  # 6
 """The caller's deadline left no time for the model tier."""
 FALLBACK_REASON_NO_ELIGIBLE_CONTENT: FallbackReason.ValueType  # 7
 """The model had no eligible content to rank for this request."""
+FALLBACK_REASON_RULE_CONTENT_EXCLUDED: FallbackReason.ValueType  # 8
+"""A rule matched but every content id it names is in exclude_content_ids."""
 Global___FallbackReason: _TypeAlias = FallbackReason  # noqa: Y015
 
 @_typing.final
