@@ -1,0 +1,106 @@
+"""The bare gRPC ceiling: the decision service's server setup with a trivial Decide handler.
+
+It answers every Decide with the same prebuilt DecideResponse, so its throughput is what
+Python gRPC itself allows on this machine; the Decide figures are read against it.
+
+    python bench/ceiling_server.py --port-file /tmp/port --workers 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from decision.v1 import decision_service_pb2 as pb
+from decision.v1 import decision_service_pb2_grpc as pb_grpc
+
+logger = logging.getLogger(__name__)
+
+# The same channel options the decision server uses: default 4 MiB receive cap, no
+# compression.
+SERVER_OPTIONS = [
+    ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+]
+
+
+def fixed_response() -> pb.DecideResponse:
+    """A response shaped like a real model decision (three ranked items, full provenance)."""
+    response = pb.DecideResponse(
+        decision_id="00000000-0000-4000-8000-000000000000",
+        request_id="bench",
+        source=pb.DECISION_SOURCE_MODEL,
+        provenance=pb.Provenance(
+            ruleset_version="bench",
+            model_name="next_best_content",
+            model_version="1",
+            fallback_reasons=[pb.FALLBACK_REASON_NO_RULE_MATCHED],
+            ruleset_hash="000000000000",
+        ),
+    )
+    for rank in range(1, 4):
+        response.items.add(content_id=f"content-{rank}", score=0.5 / rank, rank=rank)
+    response.decided_at.FromSeconds(1_700_000_000)
+    return response
+
+
+class TrivialDecision(pb_grpc.DecisionServiceServicer):
+    """Decide returns a constant; DecideBatch returns that constant once per entry."""
+
+    def __init__(self) -> None:
+        self._response = fixed_response()
+
+    def Decide(self, request: pb.DecideRequest, context: grpc.ServicerContext) -> pb.DecideResponse:
+        return self._response
+
+    def DecideBatch(
+        self, request: pb.DecideBatchRequest, context: grpc.ServicerContext
+    ) -> pb.DecideBatchResponse:
+        results = [pb.DecideBatchResult(response=self._response) for _ in request.requests]
+        return pb.DecideBatchResponse(results=results)
+
+
+def serve(listen: str, port_file: Path | None, workers: int) -> None:
+    """Serve until SIGTERM/SIGINT; write the bound port once health says SERVING."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=SERVER_OPTIONS)
+    pb_grpc.add_DecisionServiceServicer_to_server(TrivialDecision(), server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    port = server.add_insecure_port(listen)
+    server.start()
+    health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    health_servicer.set("decision.v1.DecisionService", health_pb2.HealthCheckResponse.SERVING)
+    if port_file is not None:
+        tmp = port_file.with_suffix(".tmp")
+        tmp.write_text(str(port))
+        os.replace(tmp, port_file)
+    logger.info("ceiling server SERVING on port %s with %s workers", port, workers)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    server.stop(grace=1).wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--listen", default="127.0.0.1:0", help="address to bind (port 0 = any)")
+    parser.add_argument("--port-file", type=Path, help="write the bound port here once serving")
+    parser.add_argument("--workers", type=int, default=8, help="thread pool size (default 8)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    serve(args.listen, args.port_file, args.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Decide requests for the benchmark and the real-client checks of their answers.
+
+The request files in bench/requests/ are protobuf JSON: `decide_rule.json` must be decided
+by a shipped rule, `decide_model.json` by the model. The check proves that on the running
+server before and after each load run, so a misrouted request cannot pass as a figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeAlias
+
+import grpc
+from google.protobuf import json_format
+
+from bench.load import GRPC_HEADERS, Target, grpc_frame
+from bench.measure import Case
+from decision.v1 import decision_service_pb2 as pb
+from decision.v1 import decision_service_pb2_grpc as pb_grpc
+
+REQUESTS = Path(__file__).with_name("requests")
+BATCH_SIZE = 64
+Source: TypeAlias = pb.DecisionSource.ValueType
+SERVICE = "/decision.v1.DecisionService"
+
+
+class WrongAnswer(AssertionError):
+    """The server answered, but not the way this case needs."""
+
+
+def load_request(name: str) -> pb.DecideRequest:
+    path = REQUESTS / f"{name}.json"
+    return json_format.Parse(path.read_text(), pb.DecideRequest())
+
+
+def batch_of(request: pb.DecideRequest, size: int = BATCH_SIZE) -> pb.DecideBatchRequest:
+    """`size` copies of `request`, each for a different user."""
+    batch = pb.DecideBatchRequest()
+    for index in range(size):
+        entry = batch.requests.add()
+        entry.CopyFrom(request)
+        entry.user_id = f"{request.user_id}-{index:03d}"
+        entry.request_id = f"bench-{index:03d}"
+    return batch
+
+
+def _require(response: pb.DecideResponse, source: Source, what: str) -> None:
+    if response.source != source:
+        reasons = [pb.FallbackReason.Name(r) for r in response.provenance.fallback_reasons]
+        raise WrongAnswer(
+            f"{what}: expected {pb.DecisionSource.Name(source)}, got "
+            f"{pb.DecisionSource.Name(response.source)} (fallback reasons {reasons}); "
+            f"edit bench/requests/ or check the server's rules and model"
+        )
+
+
+def decide_check(port: int, request: pb.DecideRequest, source: Source | None) -> Callable[[], int]:
+    """A check: one real Decide call; its answer must come from `source` (None: any)."""
+
+    def check() -> int:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            response = pb_grpc.DecisionServiceStub(channel).Decide(request, timeout=10)
+        if source is not None:
+            _require(response, source, "Decide")
+        return len(grpc_frame(response.SerializeToString()))
+
+    return check
+
+
+def batch_check(port: int, batch: pb.DecideBatchRequest, source: Source) -> Callable[[], int]:
+    """A check: one real DecideBatch call; every entry must be answered by `source`."""
+
+    def check() -> int:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = pb_grpc.DecisionServiceStub(channel).DecideBatch(batch, timeout=30)
+        if len(reply.results) != len(batch.requests):
+            raise WrongAnswer(
+                f"DecideBatch: {len(reply.results)} results for {len(batch.requests)}"
+            )
+        for result in reply.results:
+            if result.WhichOneof("outcome") != "response":
+                raise WrongAnswer(f"DecideBatch entry failed: {result.error.message}")
+            _require(result.response, source, "DecideBatch entry")
+        return len(grpc_frame(reply.SerializeToString()))
+
+    return check
+
+
+def body_file(workdir: Path, name: str, message: bytes) -> Path:
+    path = workdir / f"{name}.grpc"
+    path.write_bytes(grpc_frame(message))
+    return path
+
+
+def decide_cases(port: int, workdir: Path, *, batch: bool) -> list[Case]:
+    """The rule-path, model-path and (optionally) batch cases against one Decide server."""
+    rule, model = load_request("decide_rule"), load_request("decide_model")
+    url = f"http://127.0.0.1:{port}{SERVICE}"
+
+    def target(name: str, message: bytes, method: str, per_request: int = 1) -> Target:
+        return Target(
+            f"{url}/{method}",
+            body_file(workdir, name, message),
+            GRPC_HEADERS,
+            decisions_per_request=per_request,
+        )
+
+    cases = [
+        Case(
+            "decide_rule",
+            "Decide, rule path",
+            target("rule", rule.SerializeToString(), "Decide"),
+            decide_check(port, rule, pb.DECISION_SOURCE_RULE),
+        ),
+        Case(
+            "decide_model",
+            "Decide, model path",
+            target("model", model.SerializeToString(), "Decide"),
+            decide_check(port, model, pb.DECISION_SOURCE_MODEL),
+        ),
+    ]
+    if batch:
+        many = batch_of(model)
+        cases.append(
+            Case(
+                "decide_batch",
+                f"DecideBatch x{BATCH_SIZE}, model path",
+                target("batch", many.SerializeToString(), "DecideBatch", BATCH_SIZE),
+                batch_check(port, many, pb.DECISION_SOURCE_MODEL),
+            )
+        )
+    return cases

@@ -1,0 +1,143 @@
+"""Drive load with h2load (C, event loop): closed loop for the maximum, open loop for latency.
+
+A Python load generator would saturate its own core long before a gRPC server here does,
+so the figures would measure the client. h2load sends gRPC as plain HTTP/2: a body file
+holding the 5-byte gRPC length prefix + the serialized request, and the two headers gRPC
+requires. h2load cannot read the grpc-status trailer, so every run is checked twice: the
+caller spot-checks real gRPC calls before and after, and here every counted response must
+carry at least the DATA bytes of a real answer (an error status is trailers-only: no DATA).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GRPC_HEADERS = ("content-type: application/grpc", "te: trailers")
+JSON_HEADERS = ("content-type: application/json",)
+
+
+class LoadError(RuntimeError):
+    """The load generator could not run, or the server's answers were not real answers."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One endpoint with one request body, as h2load will hit it."""
+
+    url: str
+    body: Path
+    headers: tuple[str, ...]
+    http1: bool = False
+    decisions_per_request: int = 1
+    min_response_bytes: int = 1
+
+
+@dataclass
+class LoadResult:
+    """What one h2load run measured (latencies in milliseconds, successful requests only)."""
+
+    requests_ok: int
+    requests_failed: int
+    seconds: float
+    latencies_ms: list[float] = field(repr=False)
+
+    @property
+    def rps(self) -> float:
+        return self.requests_ok / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        """Nearest-rank percentile; NaN when nothing succeeded."""
+        if not self.latencies_ms:
+            return math.nan
+        ordered = sorted(self.latencies_ms)
+        index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
+        return ordered[index]
+
+
+def grpc_frame(message: bytes) -> bytes:
+    """The gRPC wire framing of one uncompressed message."""
+    return b"\x00" + len(message).to_bytes(4, "big") + message
+
+
+def ensure_h2load() -> str:
+    """Path of h2load, installing Debian's nghttp2-client when missing and allowed."""
+    found = shutil.which("h2load")
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise LoadError("h2load is missing: install it with `apt-get install -y nghttp2-client`")
+    print("h2load missing: installing nghttp2-client with apt-get (about 10 s)")
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "nghttp2-client"],
+    ):
+        subprocess.run(command, check=True, capture_output=True, timeout=300)
+    found = shutil.which("h2load")
+    if not found:
+        raise LoadError("apt-get installed nghttp2-client but h2load is still not on PATH")
+    return found
+
+
+def run_h2load(
+    target: Target,
+    *,
+    seconds: float,
+    clients: int,
+    streams: int,
+    rate: float | None = None,
+    core: str | None = None,
+) -> LoadResult:
+    """Run h2load for `seconds` (closed loop, or open loop at `rate` requests/s in total)."""
+    with tempfile.TemporaryDirectory(prefix="bench-h2load-") as tmp:
+        log = Path(tmp) / "requests.tsv"
+        main_seconds = max(1, round(seconds))
+        command = [ensure_h2load(), "-c", str(clients), "-m", str(streams)]
+        command += ["-D", str(main_seconds), "--warm-up-time", "1"]
+        command += ["-d", str(target.body), "--log-file", str(log), "-N", "10"]
+        if rate is not None:
+            command += ["--rps", f"{max(rate / clients, 0.1):.3f}"]
+        if target.http1:
+            command.append("--h1")
+        for header in target.headers:
+            command += ["-H", header]
+        command.append(target.url)
+        if core is not None:
+            command = ["taskset", "-c", core, *command]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=main_seconds + 30, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise LoadError(f"h2load did not finish within {main_seconds + 30} s") from exc
+        if done.returncode != 0:
+            raise LoadError(f"h2load failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+        return _parse(done.stdout, log, target, main_seconds)
+
+
+def _parse(stdout: str, log: Path, target: Target, main_seconds: int) -> LoadResult:
+    """Counts and latencies of the main phase (h2load drops the warm-up second from both)."""
+    counts = re.search(
+        r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed", stdout
+    )
+    data = re.search(r"\((\d+)\) data", stdout)
+    if not (counts and data):
+        raise LoadError(f"unexpected h2load output:\n{stdout[-800:]}")
+    ok, failed = int(counts.group(1)), int(counts.group(2))
+    if ok and int(data.group(1)) < ok * target.min_response_bytes:
+        raise LoadError(
+            f"{target.url}: {int(data.group(1)) / ok:.0f} bytes per response, expected at least "
+            f"{target.min_response_bytes}: the server answered with errors (trailers only)"
+        )
+    latencies = []
+    for line in log.read_text().splitlines():
+        columns = line.split("\t")
+        if len(columns) >= 3 and columns[1].startswith("2"):
+            latencies.append(int(columns[2]) / 1000)
+    return LoadResult(ok, failed, float(main_seconds), latencies)
