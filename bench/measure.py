@@ -25,8 +25,8 @@ class LoadShape:
     open: tuple[int, int]
 
 
-GRPC_SHAPE = LoadShape(closed=(8, 8), open=(8, 32))
-HTTP1_SHAPE = LoadShape(closed=(16, 1), open=(64, 1))
+GRPC_SHAPE = LoadShape(closed=(8, 8), open=(4, 64))
+HTTP1_SHAPE = LoadShape(closed=(4, 1), open=(4, 1))
 
 
 @dataclass(frozen=True)
