@@ -6,11 +6,14 @@ for our own programming errors in this module, never for a tier's fault.
 
 from __future__ import annotations
 
+import itertools
 import logging
-import uuid
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+
+from prometheus_client import Counter
 
 from decision import metrics
 from decision.domain import Decision, FallbackReason, Item, Provenance, Request, Source
@@ -23,6 +26,11 @@ DEFAULT_MAX_RESULTS = 1
 MIN_MODEL_BUDGET_SECONDS = 0.002
 
 DecisionSink = Callable[[Decision, Request], None]
+
+# Decision ids: a random per-process prefix and a counter. Unique across
+# processes and replicas like a UUID, at a tenth of uuid4's cost (no syscall).
+_ID_PREFIX = secrets.token_hex(8)
+_id_counter = itertools.count(1)
 
 
 class Decider:
@@ -41,6 +49,7 @@ class Decider:
         self._model = model
         self._sink = sink
         self._clock = clock
+        self._counters: dict[tuple[Source, str], Counter] = {}
 
     @property
     def placements(self) -> Mapping[str, tuple[str, ...]]:
@@ -125,22 +134,30 @@ class Decider:
         self, request: Request, now: datetime, source: Source, items: tuple[Item, ...], provenance: Provenance
     ) -> Decision:
         decision = Decision(
-            decision_id=str(uuid.uuid4()),
+            decision_id=f"{_ID_PREFIX}-{next(_id_counter):016x}",
             request_id=request.request_id,
             source=source,
             items=items,
             provenance=provenance,
             decided_at=now,
         )
-        metrics.DECISIONS.labels(source.name, request.placement).inc()
+        counter = self._counters.get((source, request.placement))
+        if counter is None:  # placements are validated, so this dict stays small
+            counter = self._counters[source, request.placement] = metrics.DECISIONS.labels(
+                source.name, request.placement
+            )
+        counter.inc()
         for reason in provenance.fallback_reasons:
-            metrics.FALLBACKS.labels(reason.name).inc()
+            _FALLBACK_COUNTERS[reason].inc()
         if self._sink is not None:
             try:
                 self._sink(decision, request)
             except Exception as exc:  # losing a log line must not lose the answer
                 _count_tier_error("decision_log", exc)
         return decision
+
+
+_FALLBACK_COUNTERS = {reason: metrics.FALLBACKS.labels(reason.name) for reason in FallbackReason}
 
 
 def _count_tier_error(tier: str, exc: Exception) -> None:

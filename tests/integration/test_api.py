@@ -31,7 +31,7 @@ def test_decide_answers_with_default_content_and_explains_why(stub: pb_grpc.Deci
     assert [i.content_id for i in response.items] == ["home_welcome"]
     assert response.items[0].rank == 1
     assert response.request_id == "r-1"
-    assert len(response.decision_id) == 36
+    assert len(response.decision_id) == 33
     assert list(response.provenance.fallback_reasons) == [
         pb.FALLBACK_REASON_NO_RULESET,
         pb.FALLBACK_REASON_NO_MODEL,
