@@ -8,43 +8,25 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-DECISIONS = Counter(
-    "decision_decisions_total", "Decisions answered, by deciding tier.", ["source", "placement"]
-)
-FALLBACKS = Counter(
-    "decision_fallbacks_total", "Times a tier did not decide, by reason.", ["reason"]
-)
-INVALID_REQUESTS = Counter(
-    "decision_invalid_requests_total", "Requests refused with INVALID_ARGUMENT.", ["field"]
-)
+DECISIONS = Counter("decision_decisions_total", "Decisions answered, by deciding tier.", ["source", "placement"])
+FALLBACKS = Counter("decision_fallbacks_total", "Times a tier did not decide, by reason.", ["reason"])
+INVALID_REQUESTS = Counter("decision_invalid_requests_total", "Requests refused with INVALID_ARGUMENT.", ["field"])
 LATENCY = Histogram(
     "decision_rpc_latency_seconds",
     "Server-side time per RPC.",
     ["method"],
     buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
-RULESET_INFO = Gauge(
-    "decision_ruleset_active_info", "1 for the active ruleset version.", ["version", "hash"]
-)
-RULES_RELOADS = Counter(
-    "decision_rules_reloads_total", "Ruleset activation attempts, by result.", ["result"]
-)
-MODEL_INFO = Gauge(
-    "decision_model_active_info", "1 for the active model version.", ["name", "version"]
-)
-MODEL_RELOADS = Counter(
-    "decision_model_reloads_total", "Model swap attempts, by result.", ["result"]
-)
+RULESET_INFO = Gauge("decision_ruleset_active_info", "1 for the active ruleset version.", ["version", "hash"])
+RULES_RELOADS = Counter("decision_rules_reloads_total", "Ruleset activation attempts, by result.", ["result"])
+MODEL_INFO = Gauge("decision_model_active_info", "1 for the active model version.", ["name", "version"])
+MODEL_RELOADS = Counter("decision_model_reloads_total", "Model swap attempts, by result.", ["result"])
 REGISTRY_POLL_AGE = Gauge(
     "decision_model_registry_last_poll_timestamp_seconds",
     "Unix time of the last successful registry poll.",
 )
-DECISION_LOG_DROPPED = Counter(
-    "decision_log_dropped_total", "Decisions not written to the decision log (queue full)."
-)
-TIER_ERRORS = Counter(
-    "decision_tier_errors_total", "Unexpected failures inside a tier, by tier.", ["tier"]
-)
+DECISION_LOG_DROPPED = Counter("decision_log_dropped_total", "Decisions not written to the decision log (queue full).")
+TIER_ERRORS = Counter("decision_tier_errors_total", "Unexpected failures inside a tier, by tier.", ["tier"])
 
 
 def serve_metrics(port: int, host: str = "0.0.0.0") -> None:

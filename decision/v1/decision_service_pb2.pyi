@@ -350,8 +350,9 @@ class DecideResponse(_message.Message):
     PROVENANCE_FIELD_NUMBER: _builtins.int
     DECIDED_AT_FIELD_NUMBER: _builtins.int
     decision_id: _builtins.str
-    """Server-generated unique id of this decision (a UUID), also in the
-    decision log: quote it when asking "why did this user see that?".
+    """Server-generated unique id of this decision (33 characters: a random
+    per-process prefix and a counter), also in the decision log: quote it
+    when asking "why did this user see that?".
     """
     request_id: _builtins.str
     """The request's request_id, echoed."""

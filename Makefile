@@ -1,0 +1,57 @@
+# Every target documents itself: `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+# durable-rules' C engine allocates per decision; these glibc settings keep its
+# cost steady (measured: ~29 µs per decision instead of ~80 µs).
+export MALLOC_MMAP_THRESHOLD_ := 16777216
+export MALLOC_TRIM_THRESHOLD_ := 67108864
+
+.PHONY: help venv run serve test lint format typecheck pytest test-slow proto bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[training,dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP) ## create .venv and install the project with all extras
+
+run: venv ## train a model on sample data if none is registered, then serve it on localhost:50051
+	$(BIN)/decision serve
+
+test: lint typecheck pytest ## lint, type-check and run the whole test suite
+
+lint: venv ## ruff check + format check
+	$(BIN)/ruff check --output-format concise .
+	$(BIN)/ruff format --check .
+
+format: venv ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: venv ## mypy --strict on decision/ and training/
+	$(BIN)/mypy
+
+pytest: venv ## the test suite only
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: venv ## the long soak/scale tests
+	$(BIN)/python -m pytest -q -m slow
+
+proto: venv ## regenerate decision/v1 from protos/
+	$(BIN)/python scripts/generate_protos.py
+
+bench: venv ## run the benchmark suite (a few minutes; writes bench/results/)
+	$(BIN)/python bench/run.py --out bench/results
+
+clean: ## remove the venv, caches and runtime state (var/)
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

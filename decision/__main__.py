@@ -1,0 +1,5 @@
+"""`python -m decision` is the `decision` command."""
+
+from decision.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""Pure conversions between decision.v1 messages and domain objects.
+
+The only logic here is what the wire format forces: unset messages become
+defaults, timestamps become aware datetimes, enums map one to one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from decision.domain import (
+    AttributeValue,
+    Cart,
+    Context,
+    Decision,
+    FallbackReason,
+    Request,
+    Source,
+)
+from decision.errors import InvalidRequestError
+from decision.v1 import decision_service_pb2 as pb
+
+# Timestamps outside these years are caller bugs (or attacks), not moments.
+_MIN_SECONDS = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
+_MAX_SECONDS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
+
+
+def request_from_pb(message: pb.DecideRequest) -> Request:
+    """Build a domain Request; raises InvalidRequestError for unreadable fields."""
+    context = message.context
+    cart = message.cart
+    return Request(
+        user_id=message.user_id,
+        placement=message.placement,
+        request_id=message.request_id,
+        context=Context(
+            region=context.region,
+            device=context.device,
+            channel=context.channel,
+            locale=context.locale,
+            client_time=_datetime(context, "client_time", "context.client_time"),
+        ),
+        cart=Cart(
+            item_count=cart.item_count,
+            value=cart.value,
+            currency=cart.currency,
+            updated_at=_datetime(cart, "updated_at", "cart.updated_at"),
+        ),
+        attributes={key: _attribute(key, value) for key, value in message.attributes.items()},
+        max_results=message.max_results,
+        exclude_content_ids=frozenset(message.exclude_content_ids),
+        consent=message.personalization_consent == pb.CONSENT_GRANTED,
+    )
+
+
+def response_to_pb(decision: Decision) -> pb.DecideResponse:
+    """Build the wire response from a domain Decision."""
+    provenance = decision.provenance
+    decided_at = decision.decided_at.timestamp()
+    seconds = int(decided_at)
+    return pb.DecideResponse(
+        decision_id=decision.decision_id,
+        request_id=decision.request_id,
+        source=_SOURCES[decision.source],
+        items=[
+            pb.Item(content_id=i.content_id, score=i.score, rank=i.rank, parameters=i.parameters)
+            for i in decision.items
+        ],
+        provenance=pb.Provenance(
+            ruleset_version=provenance.ruleset_version,
+            ruleset_hash=provenance.ruleset_hash,
+            rule_id=provenance.rule_id,
+            model_name=provenance.model_name,
+            model_version=provenance.model_version,
+            fallback_reasons=[_REASONS[r] for r in provenance.fallback_reasons],
+        ),
+        decided_at=Timestamp(seconds=seconds, nanos=int((decided_at - seconds) * 1e9)),
+    )
+
+
+_SOURCES = {
+    Source.RULE: pb.DECISION_SOURCE_RULE,
+    Source.MODEL: pb.DECISION_SOURCE_MODEL,
+    Source.DEFAULT: pb.DECISION_SOURCE_DEFAULT,
+}
+_REASONS = {reason: pb.FallbackReason.Value(f"FALLBACK_REASON_{reason.name}") for reason in FallbackReason}
+
+
+def _datetime(parent: pb.Context | pb.Cart, name: str, field: str) -> datetime | None:
+    if not parent.HasField(name):  # type: ignore[arg-type]
+        return None
+    stamp: Timestamp = getattr(parent, name)
+    if not _MIN_SECONDS <= stamp.seconds < _MAX_SECONDS:
+        raise InvalidRequestError(field, "must be between the years 2000 and 2100")
+    # fromtimestamp is several times faster than Timestamp.ToDatetime on this hot path.
+    return datetime.fromtimestamp(stamp.seconds + stamp.nanos / 1e9, UTC)
+
+
+def _attribute(key: str, value: pb.AttributeValue) -> AttributeValue:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        return value.number_value
+    if kind == "bool_value":
+        return value.bool_value
+    raise InvalidRequestError(f"attributes.{key}", "no value set (string_value, number_value or bool_value)")

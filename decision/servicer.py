@@ -1,0 +1,110 @@
+"""DecisionServicer: validate, convert, delegate to the Decider, convert back.
+
+No business logic lives here. Errors become statuses in this one place:
+InvalidRequestError -> INVALID_ARGUMENT naming the field; anything unexpected
+-> INTERNAL with an error id (never the exception text, which may carry user
+data, and never grpcio's default UNKNOWN).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import NoReturn
+
+import grpc
+
+from decision import convert, metrics
+from decision.decider import Decider
+from decision.domain import Request
+from decision.errors import InvalidRequestError
+from decision.v1 import decision_service_pb2 as pb
+from decision.v1 import decision_service_pb2_grpc as pb_grpc
+from decision.validation import MAX_BATCH, validate
+
+log = logging.getLogger(__name__)
+
+_DECIDE_LATENCY = metrics.LATENCY.labels("Decide")
+_BATCH_LATENCY = metrics.LATENCY.labels("DecideBatch")
+
+
+class DecisionServicer(pb_grpc.DecisionServiceServicer):
+    """The gRPC face of a Decider."""
+
+    def __init__(self, decider: Decider, timeout_seconds: float) -> None:
+        self._decider = decider
+        self._timeout = timeout_seconds
+
+    def Decide(self, request: pb.DecideRequest, context: grpc.ServicerContext) -> pb.DecideResponse:
+        started = time.perf_counter()
+        try:
+            decision = self._decider.decide(self._parse(request), self._time_left(context, started))
+            return convert.response_to_pb(decision)
+        except InvalidRequestError as exc:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, _count_invalid(exc))
+        except Exception as exc:
+            _abort(context, grpc.StatusCode.INTERNAL, _internal_message(exc))
+        finally:
+            _DECIDE_LATENCY.observe(time.perf_counter() - started)
+
+    def DecideBatch(self, request: pb.DecideBatchRequest, context: grpc.ServicerContext) -> pb.DecideBatchResponse:
+        started = time.perf_counter()
+        try:
+            if not 1 <= len(request.requests) <= MAX_BATCH:
+                raise InvalidRequestError("requests", f"send between 1 and {MAX_BATCH} requests")
+            time_left = self._time_left(context, started)
+            return pb.DecideBatchResponse(results=[self._decide_one(r, time_left) for r in request.requests])
+        except InvalidRequestError as exc:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, _count_invalid(exc))
+        except Exception as exc:
+            _abort(context, grpc.StatusCode.INTERNAL, _internal_message(exc))
+        finally:
+            _BATCH_LATENCY.observe(time.perf_counter() - started)
+
+    def _decide_one(self, request: pb.DecideRequest, time_left: Callable[[], float | None]) -> pb.DecideBatchResult:
+        """One batch entry, decided exactly as Decide would; a bad entry gets its own error."""
+        try:
+            parsed = self._parse(request)
+        except InvalidRequestError as exc:
+            message = _count_invalid(exc)
+            error = pb.DecideError(code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message=message, field=exc.field)
+            return pb.DecideBatchResult(error=error)
+        return pb.DecideBatchResult(response=convert.response_to_pb(self._decider.decide(parsed, time_left)))
+
+    def _parse(self, request: pb.DecideRequest) -> Request:
+        parsed = convert.request_from_pb(request)
+        validate(parsed, self._decider.placements)
+        return parsed
+
+    def _time_left(self, context: grpc.ServicerContext, started: float) -> Callable[[], float | None]:
+        """Seconds left: the caller's deadline, capped by our own budget."""
+        own_deadline = started + self._timeout
+
+        def time_left() -> float:
+            caller = context.time_remaining()
+            own = own_deadline - time.perf_counter()
+            return own if caller is None else min(caller, own)
+
+        return time_left
+
+
+def _count_invalid(exc: InvalidRequestError) -> str:
+    """Count a refused request; returns the message for the caller."""
+    # attributes.<key> carries caller-chosen keys: keep the label bounded.
+    field = "attributes" if exc.field.startswith("attributes") else exc.field
+    metrics.INVALID_REQUESTS.labels(field).inc()
+    return str(exc)
+
+
+def _internal_message(exc: Exception) -> str:
+    """Log an unexpected failure under a fresh id; the caller gets only the id."""
+    error_id = uuid.uuid4().hex[:12]
+    log.error("internal error %s: %s", error_id, type(exc).__name__)
+    return f"internal error (id {error_id}); the server log has details"
+
+
+def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:
+    context.abort(code, message)
+    raise RuntimeError("grpc context.abort returned without raising")

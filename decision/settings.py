@@ -1,0 +1,88 @@
+"""Every setting of the service, from DECISION_* environment variables or flags.
+
+One class, one documented field each; `decision serve --help` and the README
+table are generated from / checked against it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PLACEMENTS: dict[str, tuple[str, ...]] = {
+    "home_banner": ("home_welcome",),
+    "cart_page": ("cart_bestsellers",),
+    "product_page": ("product_bestsellers",),
+    "email": ("email_newsletter",),
+}
+
+
+class Settings(BaseSettings):
+    """Configuration of `decision serve`. Flags override environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="DECISION_", extra="forbid", frozen=True)
+
+    listen: str = Field("127.0.0.1:50051", description="host:port to serve gRPC on (port 0 = any free port)")
+    port_file: Path | None = Field(None, description="write the bound port here once serving (for scripts)")
+    processes: int = Field(1, ge=1, le=64, description="server processes sharing the port (SO_REUSEPORT), one per core")
+    workers: int = Field(8, ge=1, le=256, description="gRPC worker threads per process")
+    max_concurrent_rpcs: int = Field(256, ge=1, description="calls in progress per process before RESOURCE_EXHAUSTED")
+    grace_seconds: float = Field(5.0, ge=0, description="on SIGTERM/SIGINT, how long in-flight calls may finish")
+    decide_timeout_ms: float = Field(250.0, gt=0, description="time budget of a Decide without a client deadline")
+    rules_path: Path = Field(Path("rules"), description="rule files (a folder of *.yaml, or one file)")
+    rules_poll_seconds: float = Field(1.0, gt=0, description="how often the rules path is checked for changes")
+    tracking_uri: str = Field("sqlite:///var/mlflow/mlflow.db", description="MLflow tracking/registry URI")
+    model_name: str = Field("next_best_content", description="registered model to serve")
+    model_alias: str = Field("champion", description="registry alias the service follows")
+    model_poll_seconds: float = Field(30.0, gt=0, description="how often the alias is checked for a new version")
+    registry_timeout_seconds: float = Field(10.0, gt=0, description="give up on one registry call after this long")
+    catalog_path: Path = Field(Path("var/data/catalog.json"), description="content catalog the model ranks")
+    profiles_path: Path = Field(Path("var/profiles.jsonl"), description="per-user profile snapshot from training")
+    decision_log_path: Path | None = Field(
+        Path("var/decisions.jsonl"), description="decision log (JSON lines); empty disables"
+    )
+    metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics port (0 disables)")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+    log_format: Literal["json", "text"] = Field("text", description="log line format")
+    placements: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: dict(DEFAULT_PLACEMENTS),
+        description='placements and their default content, JSON: {"home_banner": ["home_welcome"]}',
+    )
+
+    @field_validator("placements")
+    @classmethod
+    def _placements_have_defaults(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for name, content in value.items():
+            if not name or not content:
+                raise ValueError(f"placement {name!r} needs a name and at least one default content id")
+        return value
+
+    @field_validator("port_file", "decision_log_path", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_has_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:50051)")
+        return value
+
+    def redacted(self) -> dict[str, object]:
+        """The settings as printed at start: credentials in URIs hidden."""
+        dumped = self.model_dump(mode="json")
+        dumped["tracking_uri"] = redact_uri(self.tracking_uri)
+        return dumped
+
+
+def redact_uri(uri: str) -> str:
+    """Hide `user:password@` in a URI so it can be logged."""
+    scheme, sep, rest = uri.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return uri

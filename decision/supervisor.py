@@ -1,0 +1,101 @@
+"""`decision serve --processes N`: N server processes sharing one port.
+
+Python gRPC does not use a second core well from one process (measured: more
+threads made it slower), so we run one process per core, as grpc's own
+multiprocessing example does: the parent reserves the port with SO_REUSEPORT,
+each child binds it too, the kernel spreads connections. The parent restarts
+a child that dies (a crash is not an outage) and forwards SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from decision.server import write_port_file
+from decision.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RESTART_BACKOFF_SECONDS = 1.0
+READY_TIMEOUT_SECONDS = 120.0
+
+
+def supervise(settings: Settings) -> int:
+    """Run `settings.processes` children on one port until a signal; returns the exit code."""
+    host, _, port_text = settings.listen.rpartition(":")
+    with _reserve_port(host.strip("[]"), int(port_text)) as port, tempfile.TemporaryDirectory() as tmp:
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        ready_files = [Path(tmp) / f"child-{i}.port" for i in range(settings.processes)]
+        children = [_spawn(settings, host, port, i, f) for i, f in enumerate(ready_files)]
+        _announce_when_ready(settings, port, ready_files, stop)
+        while not stop.wait(0.2):
+            for i, child in enumerate(children):
+                if child.poll() is not None:
+                    log.error("server process %d exited with %s; restarting it", child.pid, child.returncode)
+                    time.sleep(RESTART_BACKOFF_SECONDS)
+                    children[i] = _spawn(settings, host, port, i, ready_files[i])
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + settings.grace_seconds + 2
+        for child in children:
+            try:
+                child.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+def _spawn(settings: Settings, host: str, port: int, index: int, ready_file: Path) -> subprocess.Popen[bytes]:
+    """Start child `index` with the parent's settings, passed as DECISION_* variables."""
+    ready_file.unlink(missing_ok=True)
+    child = settings.model_copy(
+        update={
+            "listen": f"{host}:{port}",
+            "processes": 1,
+            "port_file": ready_file,
+            "metrics_port": settings.metrics_port + index if settings.metrics_port else 0,
+        }
+    )
+    env = dict(os.environ)
+    for name, value in child.model_dump(mode="json").items():
+        key = f"DECISION_{name.upper()}"
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value if isinstance(value, str) else json.dumps(value)
+    return subprocess.Popen([sys.executable, "-m", "decision", "serve", "--reuse-port"], env=env)
+
+
+def _announce_when_ready(settings: Settings, port: int, ready_files: list[Path], stop: threading.Event) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while not all(f.exists() for f in ready_files):
+        if stop.wait(0.05) or time.monotonic() > deadline:
+            log.error("not all server processes became ready within %.0f s", READY_TIMEOUT_SECONDS)
+            return
+    log.info("%d server processes serving on port %d", len(ready_files), port)
+    if settings.port_file is not None:
+        write_port_file(settings.port_file, port)
+
+
+@contextlib.contextmanager
+def _reserve_port(host: str, port: int) -> Iterator[int]:
+    """Hold the port with SO_REUSEPORT so the children can bind it and nobody else takes it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        yield int(sock.getsockname()[1])

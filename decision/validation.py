@@ -1,0 +1,88 @@
+"""The request limits of the API contract, checked before anything is decided.
+
+Every failure raises InvalidRequestError naming the field by its proto path,
+so a caller can fix the request without reading our code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection
+
+from decision.domain import Request
+from decision.errors import InvalidRequestError
+
+MAX_ID_CHARS = 128
+MAX_CONTEXT_CHARS = 64
+MAX_ATTRIBUTES = 64
+MAX_ATTRIBUTE_STRING_CHARS = 256
+MAX_EXCLUDED = 1000
+MAX_RESULTS = 50
+MAX_CART_ITEMS = 100_000
+MAX_BATCH = 1000
+
+_REGION = re.compile(r"[A-Z]{2}")
+_ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+def validate(request: Request, placements: Collection[str]) -> None:
+    """Raise InvalidRequestError for the first field that breaks a limit."""
+    _require_id("user_id", request.user_id)
+    if len(request.request_id) > MAX_ID_CHARS:
+        raise InvalidRequestError("request_id", f"longer than {MAX_ID_CHARS} characters")
+    if not request.placement:
+        raise InvalidRequestError("placement", "required (e.g. 'home_banner')")
+    if request.placement not in placements:
+        known = ", ".join(sorted(placements))
+        raise InvalidRequestError("placement", f"unknown placement (configured: {known})")
+    _check_context(request)
+    _check_cart(request)
+    _check_attributes(request)
+    if request.max_results < 0:
+        raise InvalidRequestError("max_results", "must not be negative (0 = default)")
+    if request.max_results > MAX_RESULTS:
+        raise InvalidRequestError("max_results", f"at most {MAX_RESULTS}")
+    if len(request.exclude_content_ids) > MAX_EXCLUDED:
+        raise InvalidRequestError("exclude_content_ids", f"at most {MAX_EXCLUDED} ids")
+    for content_id in request.exclude_content_ids:
+        if len(content_id) > MAX_ID_CHARS:
+            raise InvalidRequestError("exclude_content_ids", f"an id is longer than {MAX_ID_CHARS} characters")
+
+
+def _require_id(field: str, value: str) -> None:
+    if not value:
+        raise InvalidRequestError(field, "required")
+    if len(value) > MAX_ID_CHARS:
+        raise InvalidRequestError(field, f"longer than {MAX_ID_CHARS} characters")
+
+
+def _check_context(request: Request) -> None:
+    context = request.context
+    if context.region and not _REGION.fullmatch(context.region):
+        raise InvalidRequestError("context.region", "must be an ISO 3166-1 alpha-2 code such as 'DE'")
+    for name in ("device", "channel", "locale"):
+        if len(getattr(context, name)) > MAX_CONTEXT_CHARS:
+            raise InvalidRequestError(f"context.{name}", f"longer than {MAX_CONTEXT_CHARS} characters")
+
+
+def _check_cart(request: Request) -> None:
+    cart = request.cart
+    if not 0 <= cart.item_count <= MAX_CART_ITEMS:
+        raise InvalidRequestError("cart.item_count", f"must be between 0 and {MAX_CART_ITEMS}")
+    if not math.isfinite(cart.value) or cart.value < 0:
+        raise InvalidRequestError("cart.value", "must be a finite number >= 0")
+    if len(cart.currency) > 8:
+        raise InvalidRequestError("cart.currency", "longer than 8 characters")
+
+
+def _check_attributes(request: Request) -> None:
+    if len(request.attributes) > MAX_ATTRIBUTES:
+        raise InvalidRequestError("attributes", f"at most {MAX_ATTRIBUTES} entries")
+    for key, value in request.attributes.items():
+        if not _ATTRIBUTE_KEY.fullmatch(key):
+            raise InvalidRequestError("attributes", "keys are 1-64 characters of [A-Za-z0-9_]")
+        if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_STRING_CHARS:
+            raise InvalidRequestError(f"attributes.{key}", f"longer than {MAX_ATTRIBUTE_STRING_CHARS} characters")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidRequestError(f"attributes.{key}", "must be a finite number")

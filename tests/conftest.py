@@ -1,0 +1,50 @@
+"""Shared fixtures: a real gRPC server on an ephemeral port and a stub for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from decision.decider import Decider
+from decision.server import RunningServer, build_server
+from decision.settings import Settings
+from decision.v1 import decision_service_pb2_grpc as pb_grpc
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Settings for an in-process test server: ephemeral port, nothing written to the repo."""
+    return Settings(listen="127.0.0.1:0", metrics_port=0, decision_log_path=None, workers=4)
+
+
+@pytest.fixture
+def running(settings: Settings) -> Iterator[RunningServer]:
+    """A real server with the default-only decider, already SERVING."""
+    server = build_server(settings, Decider(settings.placements))
+    server.mark_serving()
+    yield server
+    server.server.stop(0).wait()
+
+
+@pytest.fixture
+def channel(running: RunningServer) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as chan:
+        yield chan
+
+
+@pytest.fixture
+def stub(channel: grpc.Channel) -> pb_grpc.DecisionServiceStub:
+    return pb_grpc.DecisionServiceStub(channel)
+
+
+@pytest.fixture
+def health_stub(channel: grpc.Channel) -> health_pb2_grpc.HealthStub:
+    return health_pb2_grpc.HealthStub(channel)
+
+
+def is_serving(stub: health_pb2_grpc.HealthStub, service: str = "") -> bool:
+    reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)

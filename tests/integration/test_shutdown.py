@@ -1,0 +1,76 @@
+"""Graceful shutdown: in-flight calls complete; SIGTERM exits 0 within the grace period."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+
+from decision.decider import Decider
+from decision.server import build_server
+from decision.settings import Settings
+from decision.v1 import decision_service_pb2 as pb
+from decision.v1 import decision_service_pb2_grpc as pb_grpc
+from tests.fakes import BlockingModel
+
+
+def test_drain_lets_in_flight_calls_finish_and_refuses_new_ones(settings: Settings) -> None:
+    model = BlockingModel()
+    running = build_server(settings, Decider(settings.placements, model=model))
+    running.mark_serving()
+    target = f"127.0.0.1:{running.port}"
+    with grpc.insecure_channel(target) as channel:
+        stub = pb_grpc.DecisionServiceStub(channel)
+        request = pb.DecideRequest(user_id="u1", placement="home_banner")
+        in_flight = stub.Decide.future(request, timeout=10)
+        assert model.entered.wait(5)
+        drained = threading.Thread(target=running.drain, args=(5.0,))
+        drained.start()
+        time.sleep(0.2)  # give the server time to stop accepting before we try
+        with grpc.insecure_channel(target) as late, pytest.raises(grpc.RpcError, match="UNAVAILABLE") as refused:
+            pb_grpc.DecisionServiceStub(late).Decide(request, timeout=2)
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        model.release.set()
+        response = in_flight.result(timeout=5)
+        drained.join(5)
+    assert response.source == pb.DECISION_SOURCE_MODEL
+    assert [i.content_id for i in response.items] == ["slow_item"]
+
+
+def _start_server(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
+    port_file = tmp_path / "port"
+    env = {**os.environ, "DECISION_DECISION_LOG_PATH": "", "DECISION_METRICS_PORT": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "decision", "serve", "--listen", "127.0.0.1:0", "--port-file", str(port_file), *extra],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not port_file.exists():
+        assert process.poll() is None, "server exited during start"
+        assert time.monotonic() < deadline, "server did not become ready"
+        time.sleep(0.05)
+    return process, int(port_file.read_text())
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_the_server_with_exit_code_zero(tmp_path: Path, signum: signal.Signals) -> None:
+    process, port = _start_server(tmp_path, "--grace-seconds", "1")
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = pb_grpc.DecisionServiceStub(channel).Decide(
+                pb.DecideRequest(user_id="u1", placement="email"), timeout=5
+            )
+        assert reply.items[0].content_id == "email_newsletter"
+        process.send_signal(signum)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
