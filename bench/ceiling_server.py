@@ -3,14 +3,13 @@
 It answers every Decide with the same prebuilt DecideResponse, so its throughput is what
 Python gRPC itself allows on this machine; the Decide figures are read against it.
 
-    python bench/ceiling_server.py --port-file /tmp/port --workers 8
+    python bench/ceiling_server.py --port-file PATH
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -19,19 +18,16 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from decision.server import SERVICE_NAME, write_port_file
+from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
 logger = logging.getLogger(__name__)
-
-# The same channel options the decision server uses: default 4 MiB receive cap, no
-# compression.
-SERVER_OPTIONS = [
-    ("grpc.max_receive_message_length", 4 * 1024 * 1024),
-]
 
 
 def fixed_response() -> pb.DecideResponse:
@@ -63,27 +59,33 @@ class TrivialDecision(pb_grpc.DecisionServiceServicer):
     def Decide(self, request: pb.DecideRequest, context: grpc.ServicerContext) -> pb.DecideResponse:
         return self._response
 
-    def DecideBatch(
-        self, request: pb.DecideBatchRequest, context: grpc.ServicerContext
-    ) -> pb.DecideBatchResponse:
+    def DecideBatch(self, request: pb.DecideBatchRequest, context: grpc.ServicerContext) -> pb.DecideBatchResponse:
         results = [pb.DecideBatchResult(response=self._response) for _ in request.requests]
         return pb.DecideBatchResponse(results=results)
 
 
-def serve(listen: str, port_file: Path | None, workers: int) -> None:
-    """Serve until SIGTERM/SIGINT; write the bound port once health says SERVING."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=SERVER_OPTIONS)
+def serve(listen: str, port_file: Path | None, workers: int, max_concurrent_rpcs: int) -> None:
+    """Serve until SIGTERM/SIGINT; write the bound port once health says SERVING.
+
+    Built like decision.server.build_server (thread pool, concurrency cap, options, health,
+    reflection) so that the only difference from the decision service is the handler.
+    """
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decide"),
+        maximum_concurrent_rpcs=max_concurrent_rpcs,
+        options=[("grpc.so_reuseport", 0)],
+    )
     pb_grpc.add_DecisionServiceServicer_to_server(TrivialDecision(), server)
-    health_servicer = health.HealthServicer()
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+    reflection.enable_server_reflection((SERVICE_NAME, health_name, reflection.SERVICE_NAME), server)
     port = server.add_insecure_port(listen)
     server.start()
-    health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    health_servicer.set("decision.v1.DecisionService", health_pb2.HealthCheckResponse.SERVING)
+    for name in ("", SERVICE_NAME):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     if port_file is not None:
-        tmp = port_file.with_suffix(".tmp")
-        tmp.write_text(str(port))
-        os.replace(tmp, port_file)
+        write_port_file(port_file, port)
     logger.info("ceiling server SERVING on port %s with %s workers", port, workers)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -93,13 +95,25 @@ def serve(listen: str, port_file: Path | None, workers: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    fields = Settings.model_fields
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--listen", default="127.0.0.1:0", help="address to bind (port 0 = any)")
     parser.add_argument("--port-file", type=Path, help="write the bound port here once serving")
-    parser.add_argument("--workers", type=int, default=8, help="thread pool size (default 8)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=fields["workers"].default,
+        help="thread pool size (default: the decision service's, %(default)s)",
+    )
+    parser.add_argument(
+        "--max-concurrent-rpcs",
+        type=int,
+        default=fields["max_concurrent_rpcs"].default,
+        help="calls in progress before RESOURCE_EXHAUSTED (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    serve(args.listen, args.port_file, args.workers)
+    serve(args.listen, args.port_file, args.workers, args.max_concurrent_rpcs)
 
 
 if __name__ == "__main__":

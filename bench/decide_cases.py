@@ -68,20 +68,19 @@ def decide_check(port: int, request: pb.DecideRequest, source: Source | None) ->
     return check
 
 
-def batch_check(port: int, batch: pb.DecideBatchRequest, source: Source) -> Callable[[], int]:
+def batch_check(port: int, batch: pb.DecideBatchRequest, source: Source | None) -> Callable[[], int]:
     """A check: one real DecideBatch call; every entry must be answered by `source`."""
 
     def check() -> int:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             reply = pb_grpc.DecisionServiceStub(channel).DecideBatch(batch, timeout=30)
         if len(reply.results) != len(batch.requests):
-            raise WrongAnswer(
-                f"DecideBatch: {len(reply.results)} results for {len(batch.requests)}"
-            )
+            raise WrongAnswer(f"DecideBatch: {len(reply.results)} results for {len(batch.requests)}")
         for result in reply.results:
             if result.WhichOneof("outcome") != "response":
                 raise WrongAnswer(f"DecideBatch entry failed: {result.error.message}")
-            _require(result.response, source, "DecideBatch entry")
+            if source is not None:
+                _require(result.response, source, "DecideBatch entry")
         return len(grpc_frame(reply.SerializeToString()))
 
     return check
@@ -93,41 +92,53 @@ def body_file(workdir: Path, name: str, message: bytes) -> Path:
     return path
 
 
-def decide_cases(port: int, workdir: Path, *, batch: bool) -> list[Case]:
-    """The rule-path, model-path and (optionally) batch cases against one Decide server."""
+def decide_cases(port: int, workdir: Path, *, batch: bool, check_source: bool) -> list[Case]:
+    """The rule-path, model-path and (optionally) batch cases against one Decide server.
+
+    Without `check_source` (a server still missing a tier) any answer counts, and the
+    labels say so.
+    """
     rule, model = load_request("decide_rule"), load_request("decide_model")
     url = f"http://127.0.0.1:{port}{SERVICE}"
+    suffix = "" if check_source else " [any source]"
 
-    def target(name: str, message: bytes, method: str, per_request: int = 1) -> Target:
-        return Target(
-            f"{url}/{method}",
-            body_file(workdir, name, message),
-            GRPC_HEADERS,
-            decisions_per_request=per_request,
+    def expect(source: Source) -> Source | None:
+        return source if check_source else None
+
+    def case(
+        name: str, label: str, message: bytes, method: str, check: Callable[[], int], per_request: int = 1
+    ) -> Case:
+        target = Target(
+            f"{url}/{method}", body_file(workdir, name, message), GRPC_HEADERS, decisions_per_request=per_request
         )
+        return Case(name, label + suffix, target, check)
 
     cases = [
-        Case(
+        case(
             "decide_rule",
             "Decide, rule path",
-            target("rule", rule.SerializeToString(), "Decide"),
-            decide_check(port, rule, pb.DECISION_SOURCE_RULE),
+            rule.SerializeToString(),
+            "Decide",
+            decide_check(port, rule, expect(pb.DECISION_SOURCE_RULE)),
         ),
-        Case(
+        case(
             "decide_model",
             "Decide, model path",
-            target("model", model.SerializeToString(), "Decide"),
-            decide_check(port, model, pb.DECISION_SOURCE_MODEL),
+            model.SerializeToString(),
+            "Decide",
+            decide_check(port, model, expect(pb.DECISION_SOURCE_MODEL)),
         ),
     ]
     if batch:
         many = batch_of(model)
         cases.append(
-            Case(
+            case(
                 "decide_batch",
                 f"DecideBatch x{BATCH_SIZE}, model path",
-                target("batch", many.SerializeToString(), "DecideBatch", BATCH_SIZE),
-                batch_check(port, many, pb.DECISION_SOURCE_MODEL),
+                many.SerializeToString(),
+                "DecideBatch",
+                batch_check(port, many, expect(pb.DECISION_SOURCE_MODEL)),
+                BATCH_SIZE,
             )
         )
     return cases

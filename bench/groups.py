@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import peers
@@ -29,14 +29,15 @@ class Settings:
     seconds: float
     server_core: str
     load_core: str
-    model: ModelSource | None
+    registry: tuple[str, str, str]  # tracking URI, model name, alias: what Decide follows
+    model: ModelSource | str  # the peers' model, or why there is none
     rules_path: Path
-    workers: int
+    check_source: bool
     mlserver_venv: Path
 
     def require_model(self) -> ModelSource:
-        if self.model is None:
-            raise RuntimeError("no model to serve")
+        if isinstance(self.model, str):
+            raise RuntimeError(self.model)
         return self.model
 
 
@@ -59,17 +60,8 @@ class Group:
 @contextmanager
 def _ceiling(s: Settings) -> Iterator[Running]:
     port_file = s.workdir / "ceiling.port"
-    command = [
-        sys.executable,
-        str(REPO / "bench" / "ceiling_server.py"),
-        "--port-file",
-        str(port_file),
-        "--workers",
-        str(s.workers),
-    ]
-    with running(
-        "ceiling", command, log_dir=s.workdir, core=s.server_core, port_file=port_file
-    ) as server:
+    command = [sys.executable, str(REPO / "bench" / "ceiling_server.py"), "--port-file", str(port_file)]
+    with running("ceiling", command, log_dir=s.workdir, core=s.server_core, port_file=port_file) as server:
         request = load_request("decide_model")
         body = body_file(s.workdir, "ceiling", request.SerializeToString())
         target = Target(f"http://127.0.0.1:{server.port}{SERVICE}/Decide", body, GRPC_HEADERS)
@@ -80,51 +72,33 @@ def _ceiling(s: Settings) -> Iterator[Running]:
 def _decide(processes: int) -> Callable[[Settings], AbstractContextManager[Running]]:
     @contextmanager
     def start(s: Settings) -> Iterator[Running]:
-        model = s.require_model()
+        tracking_uri, model_name, model_alias = s.registry
         name = f"decide-{processes}proc"
         port_file = s.workdir / f"{name}.port"
-        command = [
-            sys.executable,
-            "-m",
-            "decision",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--port-file",
-            str(port_file),
-            "--rules-path",
-            str(s.rules_path),
-            "--tracking-uri",
-            model.tracking_uri,
-            "--model-name",
-            model.name,
-            "--model-alias",
-            model.alias,
-            "--processes",
-            str(processes),
-            "--metrics-port",
-            "0",
-        ]
+        flags = {
+            "listen": "127.0.0.1:0",
+            "port-file": port_file,
+            "rules-path": s.rules_path,
+            "tracking-uri": tracking_uri,
+            "model-name": model_name,
+            "model-alias": model_alias,
+            "processes": processes,
+            "metrics-port": 0,
+            "decision-log-path": s.workdir / f"{name}-decisions.jsonl",
+        }
+        command = [sys.executable, "-m", "decision", "serve"]
+        for flag, value in flags.items():
+            command += [f"--{flag}", str(value)]
         pinned = processes == 1
+        core = s.server_core if pinned else None
+        # cwd: the service finds its catalog and profile snapshot under var/ like `make run`.
         with running(
-            name,
-            command,
-            log_dir=s.workdir,
-            core=s.server_core if pinned else None,
-            port_file=port_file,
-            env={"PYTHONPATH": str(REPO)},
+            name, command, log_dir=s.workdir, core=core, port_file=port_file, env={"PYTHONPATH": str(REPO)}, cwd=REPO
         ) as server:
-            cases = decide_cases(server.port, s.workdir, batch=pinned)
+            cases = decide_cases(server.port, s.workdir, batch=pinned, check_source=s.check_source)
             if not pinned:
-                model_case = cases[1]
-                cases = [
-                    Case(
-                        "decide_model_2proc",
-                        f"Decide, model path, --processes {processes}",
-                        model_case.target,
-                        model_case.check,
-                    )
-                ]
+                label = cases[1].label.replace("model path", f"model path, --processes {processes}")
+                cases = [replace(cases[1], name="decide_model_2proc", label=label)]
             yield Running(server, cases, s.load_core if pinned else None)
 
     return start
@@ -171,9 +145,7 @@ def _mlserver(s: Settings) -> Iterator[Running]:
     model = s.require_model()
     python = peers.ensure_mlserver_venv(s.mlserver_venv)
     http_port, grpc_port, metrics_port = free_port(), free_port(), free_port()
-    repository = peers.mlserver_repository(
-        model, s.workdir / "mlserver-repo", (http_port, grpc_port, metrics_port)
-    )
+    repository = peers.mlserver_repository(model, s.workdir / "mlserver-repo", (http_port, grpc_port, metrics_port))
     ready = http_ready(f"/v2/models/{peers.MLSERVER_MODEL}/ready")
     with running(
         "mlserver",
@@ -192,9 +164,7 @@ def _mlserver(s: Settings) -> Iterator[Running]:
         grpc_url = f"http://127.0.0.1:{grpc_port}/inference.GRPCInferenceService/ModelInfer"
 
         def grpc_check() -> int:
-            reply = json.loads(
-                peers.mlserver_grpc(python, model, "check", ["--port", str(grpc_port)])
-            )
+            reply = json.loads(peers.mlserver_grpc(python, model, "check", ["--port", str(grpc_port)]))
             return int(reply["bytes"]) + 5
 
         cases = [

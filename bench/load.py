@@ -21,6 +21,7 @@ from pathlib import Path
 
 GRPC_HEADERS = ("content-type: application/grpc", "te: trailers")
 JSON_HEADERS = ("content-type: application/json",)
+WARM_UP_MS = 500  # connections up, caches and thread pools warm; not counted
 
 
 class LoadError(RuntimeError):
@@ -97,9 +98,9 @@ def run_h2load(
     """Run h2load for `seconds` (closed loop, or open loop at `rate` requests/s in total)."""
     with tempfile.TemporaryDirectory(prefix="bench-h2load-") as tmp:
         log = Path(tmp) / "requests.tsv"
-        main_seconds = max(1, round(seconds))
+        main_ms = max(500, round(seconds * 1000))
         command = [ensure_h2load(), "-c", str(clients), "-m", str(streams)]
-        command += ["-D", str(main_seconds), "--warm-up-time", "1"]
+        command += ["-D", f"{main_ms}ms", "--warm-up-time", f"{WARM_UP_MS}ms"]
         command += ["-d", str(target.body), "--log-file", str(log), "-N", "10"]
         if rate is not None:
             command += ["--rps", f"{max(rate / clients, 0.1):.3f}"]
@@ -111,21 +112,17 @@ def run_h2load(
         if core is not None:
             command = ["taskset", "-c", core, *command]
         try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=main_seconds + 30, check=False
-            )
+            done = subprocess.run(command, capture_output=True, text=True, timeout=main_ms / 1000 + 30, check=False)
         except subprocess.TimeoutExpired as exc:
-            raise LoadError(f"h2load did not finish within {main_seconds + 30} s") from exc
+            raise LoadError(f"h2load did not finish within {main_ms / 1000 + 30:.0f} s") from exc
         if done.returncode != 0:
             raise LoadError(f"h2load failed ({done.returncode}): {done.stderr.strip()[-400:]}")
-        return _parse(done.stdout, log, target, main_seconds)
+        return _parse(done.stdout, log, target, main_ms / 1000)
 
 
-def _parse(stdout: str, log: Path, target: Target, main_seconds: int) -> LoadResult:
-    """Counts and latencies of the main phase (h2load drops the warm-up second from both)."""
-    counts = re.search(
-        r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed", stdout
-    )
+def _parse(stdout: str, log: Path, target: Target, main_seconds: float) -> LoadResult:
+    """Counts and latencies of the main phase (h2load drops the warm-up from both)."""
+    counts = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed", stdout)
     data = re.search(r"\((\d+)\) data", stdout)
     if not (counts and data):
         raise LoadError(f"unexpected h2load output:\n{stdout[-800:]}")
@@ -140,4 +137,4 @@ def _parse(stdout: str, log: Path, target: Target, main_seconds: int) -> LoadRes
         columns = line.split("\t")
         if len(columns) >= 3 and columns[1].startswith("2"):
             latencies.append(int(columns[2]) / 1000)
-    return LoadResult(ok, failed, float(main_seconds), latencies)
+    return LoadResult(ok, failed, main_seconds, latencies)

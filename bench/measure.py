@@ -1,6 +1,6 @@
-"""One contender's figures: saturated throughput, latency at half of it, unloaded latency.
+"""Every contender's figures: saturated throughput, latency at half of it, unloaded latency.
 
-Order per case: a real client call (is the answer right?), closed loop at high concurrency
+Per case: a real client call (is the answer right?), closed loop at high concurrency
 (the maximum), open loop at half that rate (latency with queueing, the way pages meet it),
 one request at a time (the floor), and a real client call again.
 """
@@ -8,7 +8,8 @@ one request at a time (the floor), and a real client call again.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bench.load import LoadError, LoadResult, Target, run_h2load
@@ -59,45 +60,78 @@ class Figures:
     latency_curve_ms: list[tuple[float, float]] = field(default_factory=list, repr=False)
 
 
-def measure(case: Case, seconds: float, load_core: str | None) -> Figures:
-    """All figures of one case; a wrong answer or a failing load run becomes `error`."""
-    figures = Figures(case.name, case.label)
+@dataclass
+class Entry:
+    """A case in a running group, with what has been measured of it so far."""
+
+    case: Case
+    load_core: str | None
+    figures: Figures
+    target: Target | None = None
+    maxima: list[float] = field(default_factory=list)
+    failed: int = 0
+
+
+def measure_all(entries: Sequence[Entry], seconds: float, rounds: int, progress: Callable[[str], None]) -> None:
+    """Fill in every entry's figures; a wrong answer or failing run becomes its `error`.
+
+    The saturation runs are interleaved across cases in `rounds` rounds and the median
+    kept, so that load from other programs on the machine drifting over the run hits
+    every contender alike and the ratios between them stay meaningful.
+    """
+    for entry in entries:
+        _step(entry, _prepare)
+    for round_no in range(rounds):
+        for entry in entries:
+            progress(f"max {round_no + 1}/{rounds}: {entry.case.label}")
+            _step(entry, lambda e: _saturate(e, seconds / rounds))
+    for entry in entries:
+        progress(f"latency: {entry.case.label}")
+        _step(entry, lambda e: _latency(e, seconds))
+
+
+def _step(entry: Entry, action: Callable[[Entry], None]) -> None:
+    if entry.figures.error:
+        return
     try:
-        good_bytes = case.check()
-        target = replace(case.target, min_response_bytes=max(1, int(good_bytes * 0.8)))
-        shape = HTTP1_SHAPE if target.http1 else GRPC_SHAPE
-        closed = run_h2load(
-            target,
-            seconds=seconds,
-            clients=shape.closed[0],
-            streams=shape.closed[1],
-            core=load_core,
-        )
-        if closed.requests_ok == 0:
-            raise LoadError(f"no successful request in {seconds:.0f} s of closed-loop load")
-        figures.max_rps = closed.rps
-        figures.decisions_per_s = closed.rps * target.decisions_per_request
-        figures.open_rate = closed.rps / 2
-        opened = run_h2load(
-            target,
-            seconds=seconds,
-            clients=shape.open[0],
-            streams=shape.open[1],
-            rate=figures.open_rate,
-            core=load_core,
-        )
-        figures.p50_ms, figures.p90_ms, figures.p99_ms = (opened.percentile(q) for q in PERCENTILES)
-        figures.latency_curve_ms = [(q, opened.percentile(q)) for q in CURVE_POINTS]
-        unloaded = run_h2load(
-            target, seconds=max(2.0, seconds / 3), clients=1, streams=1, core=load_core
-        )
-        figures.unloaded_p50_ms = unloaded.percentile(50.0)
-        figures.failed_requests = _failed(closed, opened, unloaded)
-        case.check()
+        action(entry)
     except Exception as exc:
-        figures.error = f"{type(exc).__name__}: {exc}"
-    return figures
+        entry.figures.error = f"{type(exc).__name__}: {exc}"
 
 
-def _failed(*runs: LoadResult) -> int:
-    return sum(run.requests_failed for run in runs)
+def _prepare(entry: Entry) -> None:
+    """A real client call: is the answer right, and how large is a good one?"""
+    good_bytes = entry.case.check()
+    entry.target = replace(entry.case.target, min_response_bytes=max(1, int(good_bytes * 0.8)))
+
+
+def _run(entry: Entry, seconds: float, kind: str, rate: float | None = None) -> LoadResult:
+    assert entry.target is not None
+    shape = HTTP1_SHAPE if entry.target.http1 else GRPC_SHAPE
+    clients, streams = {"closed": shape.closed, "open": shape.open, "unloaded": (1, 1)}[kind]
+    result = run_h2load(
+        entry.target, seconds=seconds, clients=clients, streams=streams, rate=rate, core=entry.load_core
+    )
+    if result.requests_ok == 0:
+        raise LoadError(f"no successful request in {seconds:.1f} s of {kind} load")
+    entry.failed += result.requests_failed
+    return result
+
+
+def _saturate(entry: Entry, seconds: float) -> None:
+    entry.maxima.append(_run(entry, seconds, "closed").rps)
+
+
+def _latency(entry: Entry, seconds: float) -> None:
+    """Open loop at half the median maximum, one request at a time, a last real call."""
+    assert entry.target is not None
+    figures = entry.figures
+    figures.max_rps = statistics.median(entry.maxima)
+    figures.decisions_per_s = figures.max_rps * entry.target.decisions_per_request
+    figures.open_rate = figures.max_rps / 2
+    opened = _run(entry, seconds, "open", rate=figures.open_rate)
+    figures.p50_ms, figures.p90_ms, figures.p99_ms = (opened.percentile(q) for q in PERCENTILES)
+    figures.latency_curve_ms = [(q, opened.percentile(q)) for q in CURVE_POINTS]
+    figures.unloaded_p50_ms = _run(entry, max(1.0, seconds / 3), "unloaded").percentile(50.0)
+    entry.case.check()
+    figures.failed_requests = entry.failed

@@ -52,9 +52,7 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def collect(
-    args: argparse.Namespace, before: list[float], seconds: float, model: ModelSource | str
-) -> dict[str, Any]:
+def collect(args: argparse.Namespace, before: list[float], seconds: float, model: ModelSource | str) -> dict[str, Any]:
     """Everything about this run except the figures."""
     repo = Path(__file__).resolve().parent.parent
     model_info: dict[str, object] | str = (

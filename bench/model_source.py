@@ -41,9 +41,7 @@ class ModelSource:
         return f"models:/{self.name}@{self.alias}"
 
 
-def resolve(
-    tracking_uri: str, name: str, alias: str, workdir: Path, *, standin: bool
-) -> ModelSource:
+def resolve(tracking_uri: str, name: str, alias: str, workdir: Path, *, standin: bool) -> ModelSource:
     """Download `name@alias`; with `standin`, first register a random model if it is absent."""
     import mlflow
     from mlflow.exceptions import MlflowException
@@ -116,9 +114,7 @@ def _train_standin(client: Any, name: str, alias: str, artifacts: Path) -> Any:
     experiment_id = (
         experiment.experiment_id
         if experiment
-        else client.create_experiment(
-            "bench-standin", artifact_location=artifacts.resolve().as_uri()
-        )
+        else client.create_experiment("bench-standin", artifact_location=artifacts.resolve().as_uri())
     )
     with (
         warnings.catch_warnings(),

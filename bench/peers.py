@@ -81,9 +81,7 @@ def ensure_mlserver_venv(venv: Path) -> Path:
 def mlserver_repository(model: ModelSource, root: Path, ports: tuple[int, int, int]) -> Path:
     """A model repository with settings.json (ports, in-process inference) and the model."""
     if model.booster_file is None:
-        raise PeerUnavailable(
-            f"{model.uri} has no model.lgb: MLServer's LightGBM runtime needs one"
-        )
+        raise PeerUnavailable(f"{model.uri} has no model.lgb: MLServer's LightGBM runtime needs one")
     http_port, grpc_port, metrics_port = ports
     model_dir = root / MLSERVER_MODEL
     model_dir.mkdir(parents=True, exist_ok=True)

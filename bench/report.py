@@ -47,7 +47,7 @@ def table(figures: Sequence[Figures], targets: Sequence[dict[str, object]]) -> s
     lines += ["", "targets (ratios from this run):"]
     for t in targets:
         value = t["value"]
-        shown = "n/a" if value is None else f"{value:.2f}"
+        shown = "n/a" if value is None else f"{value:.3f}"
         verdict = "n/a" if t["met"] is None else ("MET" if t["met"] else "MISSED")
         lines.append(f"  {t['name']:<58} {shown:>8}  (need {t['op']} {t['bound']})  {verdict}")
     return "\n".join(lines)
@@ -61,8 +61,7 @@ def write_json(
 ) -> None:
     """Every figure, the latency curves, the targets and the versions, as one JSON document."""
     cases = [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(f).items()}
-        for f in figures
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(f).items()} for f in figures
     ]
     document = {"meta": meta, "cases": cases, "targets": list(targets)}
     path.write_text(json.dumps(document, indent=2))

@@ -2,9 +2,10 @@
 
     python bench/run.py --out bench/results --duration 8
 
-Every contender runs one after another in this one invocation (so the figures are
-comparable), as a child process pinned to --server-core, loaded by h2load pinned to
---load-core. Writes <out>/results.json, <out>/latency.png and <out>/table.txt.
+All contenders run in this one invocation, each a child process pinned to --server-core,
+loaded in turn by h2load pinned to --load-core; their saturation runs are interleaved in
+rounds so the ratios between them survive other load on the machine. Writes
+<out>/results.json, <out>/latency.png and <out>/table.txt.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import logging
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -22,25 +24,31 @@ from tqdm import tqdm
 from bench import meta, report, targets
 from bench.groups import GROUPS, Settings
 from bench.load import ensure_h2load
-from bench.measure import Figures, measure
+from bench.measure import Entry, Figures, measure_all
 from bench.model_source import ModelSource, resolve
+from bench.servers import Server
 
 REPO = Path(__file__).resolve().parent.parent
 logger = logging.getLogger("bench")
+PEER_GROUPS = ("mlflow", "mlserver")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument(
-        "--out", type=Path, default=REPO / "bench" / "results", help="output folder"
-    )
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="output folder")
     parser.add_argument(
         "--duration",
         type=float,
         default=8.0,
-        help="seconds of each closed-loop and open-loop run (plus 1 s warm-up)",
+        help="seconds of closed-loop load per case (split over --rounds), and of its open-loop run",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved saturation rounds; a case's maximum is the median of its rounds",
     )
     parser.add_argument(
         "--only",
@@ -59,10 +67,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="if the model is not registered, register a random 400-tree stand-in",
     )
+    parser.add_argument("--rules-path", type=Path, default=REPO / "rules", help="rules folder for the Decide server")
     parser.add_argument(
-        "--rules-path", type=Path, default=REPO / "rules", help="rules folder for the Decide server"
+        "--any-source",
+        action="store_true",
+        help="measure Decide even if a rule/model request is not answered by "
+        "that tier (for a server still missing one; rows are marked)",
     )
-    parser.add_argument("--workers", type=int, default=8, help="gRPC thread pool of the ceiling")
     parser.add_argument("--server-core", default="1", help="CPU the servers are pinned to")
     parser.add_argument("--load-core", default="0", help="CPU h2load is pinned to")
     parser.add_argument(
@@ -75,7 +86,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _model(args: argparse.Namespace, workdir: Path) -> ModelSource | str:
-    """The resolved model, or why there is none (then only the ceiling can run)."""
+    """The resolved model, or why there is none (then the peers cannot run)."""
     try:
         return resolve(
             args.tracking_uri,
@@ -98,47 +109,50 @@ def run(args: argparse.Namespace) -> tuple[list[Figures], ModelSource | str]:
     workdir = args.out / "run"
     workdir.mkdir(parents=True, exist_ok=True)
     ensure_h2load()
-    needs_model = any(g.name != "ceiling" for g in chosen)
-    model = _model(args, workdir) if needs_model else "not needed"
+    needs_model = any(g.name in PEER_GROUPS for g in chosen)
+    model = _model(args, workdir) if needs_model else "not needed: no peer selected"
     settings = Settings(
         workdir,
         args.duration,
         args.server_core,
         args.load_core,
-        model if isinstance(model, ModelSource) else None,
+        (args.tracking_uri, args.model_name, args.model_alias),
+        model,
         args.rules_path.resolve(),
-        args.workers,
+        not args.any_source,
         args.mlserver_venv.resolve(),
     )
-    figures: list[Figures] = []
-    bar = tqdm(total=sum(len(g.cases) for g in chosen), unit="case", file=sys.stdout)
-    for group in chosen:
-        done: list[Figures] = []
-        try:
-            if group.name != "ceiling" and settings.model is None:
-                raise RuntimeError(model)
-            with group.start(settings) as started:
-                for case in started.cases:
-                    bar.set_description(case.label)
-                    figures_one = measure(case, args.duration, started.load_core)
-                    figures_one.server = started.server.name
-                    done.append(figures_one)
-                    bar.update()
-                rss = started.server.peak_rss_mb()
-            for f in done:
-                f.peak_rss_mb = rss
-        except Exception as exc:  # a peer that cannot run is reported, the rest goes on
-            measured = {f.name for f in done}
-            for name, label in group.cases:
-                if name not in measured:
-                    done.append(Figures(name, label, error=f"{type(exc).__name__}: {exc}"))
-                    bar.update()
-        for f in done:
-            if f.error:
-                tqdm.write(f"{f.label}: unavailable: {f.error}")
-        figures += done
-    bar.close()
-    return figures, model
+    entries: list[Entry] = []
+    unavailable: list[Figures] = []
+    rss: dict[str, tuple[Server, list[Entry]]] = {}
+    with ExitStack() as stack:
+        for group in tqdm(chosen, desc="starting servers", unit="server", file=sys.stdout):
+            try:
+                started = stack.enter_context(group.start(settings))
+            except Exception as exc:  # a peer that cannot run is reported, the rest goes on
+                for name, label in group.cases:
+                    unavailable.append(Figures(name, label, error=f"{type(exc).__name__}: {exc}"))
+                    tqdm.write(f"{label}: unavailable: {exc}")
+                continue
+            mine = [
+                Entry(c, started.load_core, Figures(c.name, c.label, server=started.server.name)) for c in started.cases
+            ]
+            rss[group.name] = (started.server, mine)
+            entries += mine
+        steps = len(entries) * (args.rounds + 1)
+        with tqdm(total=steps, unit="run", file=sys.stdout) as bar:
+
+            def progress(what: str) -> None:
+                bar.set_description(what[:60])
+                bar.update()
+
+            measure_all(entries, args.duration, args.rounds, progress)
+        for server, mine in rss.values():
+            for entry in mine:
+                entry.figures.peak_rss_mb = server.peak_rss_mb()
+    order = [name for g in GROUPS for name, _ in g.cases]
+    figures = [e.figures for e in entries] + unavailable
+    return sorted(figures, key=lambda f: order.index(f.name)), model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,9 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "table.txt").write_text(meta.headline(info) + "\n\n" + text + "\n")
     report.write_json(args.out / "results.json", figures, info, met)
     report.plot(args.out / "latency.png", figures, meta.headline(info))
-    print(
-        f"\nwrote {args.out / 'results.json'}, {args.out / 'latency.png'}, {args.out / 'table.txt'}"
-    )
+    print(f"\nwrote {args.out / 'results.json'}, {args.out / 'latency.png'}, {args.out / 'table.txt'}")
     return 0 if any(not f.error for f in figures) else 1
 
 

@@ -86,6 +86,7 @@ def running(
     ready: Callable[[int], bool] | None = None,
     timeout_s: float = 90,
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[Server]:
     """Start `command` (pinned to `core`), wait until it serves, yield it, then kill it.
 
@@ -94,6 +95,8 @@ def running(
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{name}.log"
+    if port_file is not None:
+        port_file.unlink(missing_ok=True)  # a stale port from an earlier run is not readiness
     argv = ["taskset", "-c", core, *command] if core is not None else list(command)
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -101,6 +104,7 @@ def running(
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd=cwd,
             env={**os.environ, **(env or {})},
         )
     try:
