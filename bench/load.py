@@ -21,7 +21,7 @@ from pathlib import Path
 
 GRPC_HEADERS = ("content-type: application/grpc", "te: trailers")
 JSON_HEADERS = ("content-type: application/json",)
-WARM_UP_MS = 500  # connections up, caches and thread pools warm; not counted
+WARM_UP_MS = 500  # connections up, caches and thread pools warm; never counted
 
 
 class LoadError(RuntimeError):
@@ -100,7 +100,8 @@ def run_h2load(
         log = Path(tmp) / "requests.tsv"
         main_ms = max(500, round(seconds * 1000))
         command = [ensure_h2load(), "-c", str(clients), "-m", str(streams)]
-        command += ["-D", f"{main_ms}ms", "--warm-up-time", f"{WARM_UP_MS}ms"]
+        warm_up_ms = min(WARM_UP_MS, main_ms // 2)
+        command += ["-D", f"{main_ms}ms", "--warm-up-time", f"{warm_up_ms}ms"]
         command += ["-d", str(target.body), "--log-file", str(log), "-N", "10"]
         if rate is not None:
             command += ["--rps", f"{max(rate / clients, 0.1):.3f}"]

@@ -132,6 +132,6 @@ def _latency(entry: Entry, seconds: float) -> None:
     opened = _run(entry, seconds, "open", rate=figures.open_rate)
     figures.p50_ms, figures.p90_ms, figures.p99_ms = (opened.percentile(q) for q in PERCENTILES)
     figures.latency_curve_ms = [(q, opened.percentile(q)) for q in CURVE_POINTS]
-    figures.unloaded_p50_ms = _run(entry, max(1.0, seconds / 3), "unloaded").percentile(50.0)
+    figures.unloaded_p50_ms = _run(entry, max(0.5, seconds / 3), "unloaded").percentile(50.0)
     entry.case.check()
     figures.failed_requests = entry.failed

@@ -1,0 +1,1 @@
+"""Tests of the benchmark harness (that it works, not what it measures)."""

@@ -1,0 +1,83 @@
+"""The benchmark harness works end to end: real servers, real h2load, real outputs.
+
+These check the harness, never the figures (speed is not asserted in tests).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.decide_cases import SERVICE, body_file, load_request
+from bench.load import GRPC_HEADERS, LoadError, Target, run_h2load
+from bench.servers import running
+
+REPO = Path(__file__).resolve().parents[2]
+DECIDE_CASES = ("decide_rule", "decide_model", "decide_batch")
+
+
+def test_tiny_run_measures_ceiling_and_decide_and_reports_a_missing_peer(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    command = [
+        sys.executable, str(REPO / "bench" / "run.py"), "--out", str(out),
+        "--only", "ceiling,decide,mlflow", "--duration", "0.5", "--rounds", "1",
+        # main's server may not have every tier yet: this tests the harness, not the service
+        "--any-source",
+        # a registry that cannot open (its folder is a file): the mlflow peer must be
+        # reported unavailable, and the rest must still run
+        "--tracking-uri", f"sqlite:///{tmp_path / 'not-a-folder' / 'mlflow.db'}",
+        "--rules-path", str(tmp_path / "rules"),
+    ]  # fmt: skip
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "not-a-folder").write_text("")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=100, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+    document = json.loads((out / "results.json").read_text())
+    cases = {case["name"]: case for case in document["cases"]}
+    for name in ("ceiling", *DECIDE_CASES):
+        case = cases[name]
+        assert case["error"] is None, case["error"]
+        assert case["max_rps"] > 0
+        assert 0 < case["unloaded_p50_ms"]
+        assert 0 < case["p50_ms"] <= case["p90_ms"] <= case["p99_ms"]
+        assert case["peak_rss_mb"] > 0
+        assert case["failed_requests"] == 0
+        assert len(case["latency_curve_ms"]) > 100
+    batch = cases["decide_batch"]
+    assert batch["decisions_per_s"] == pytest.approx(batch["max_rps"] * 64)
+    assert "not available" in cases["mlflow_serve"]["error"]
+    assert document["meta"]["versions"]["grpcio"]
+    assert {t["name"] for t in document["targets"]} >= {"Decide rule path / bare gRPC ceiling (max req/s)"}
+    assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = (out / "table.txt").read_text()
+    assert "bare gRPC ceiling" in table
+    assert "mlflow models serve" in table
+    assert "unavailable" in table
+
+
+def test_error_answers_are_not_counted_as_throughput(tmp_path: Path) -> None:
+    """A trailers-only gRPC error has no DATA; h2load would count it as a 200."""
+    port_file = tmp_path / "port"
+    command = [sys.executable, str(REPO / "bench" / "ceiling_server.py"), "--port-file", str(port_file)]
+    with running("ceiling", command, log_dir=tmp_path, core=None, port_file=port_file) as server:
+        body = body_file(tmp_path, "request", load_request("decide_model").SerializeToString())
+        url = f"http://127.0.0.1:{server.port}{SERVICE}"
+        good = Target(f"{url}/Decide", body, GRPC_HEADERS, min_response_bytes=100)
+        assert run_h2load(good, seconds=0.5, clients=1, streams=4).requests_ok > 0
+        wrong = Target(f"{url}/NoSuchMethod", body, GRPC_HEADERS, min_response_bytes=100)
+        with pytest.raises(LoadError, match="answered with errors"):
+            run_h2load(wrong, seconds=0.5, clients=1, streams=4)
+
+
+def test_run_has_help() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--help"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert "--duration" in done.stdout
+    assert "--tracking-uri" in done.stdout
