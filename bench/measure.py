@@ -83,11 +83,11 @@ def measure_all(entries: Sequence[Entry], seconds: float, rounds: int, progress:
         _step(entry, _prepare)
     for round_no in range(rounds):
         for entry in entries:
-            progress(f"max {round_no + 1}/{rounds}: {entry.case.label}")
             _step(entry, lambda e: _saturate(e, seconds / rounds))
+            progress(f"max {round_no + 1}/{rounds}: {entry.case.label}")
     for entry in entries:
-        progress(f"latency: {entry.case.label}")
         _step(entry, lambda e: _latency(e, seconds))
+        progress(f"latency: {entry.case.label}")
 
 
 def _step(entry: Entry, action: Callable[[Entry], None]) -> None:

@@ -42,7 +42,10 @@ class ModelSource:
 
 
 def resolve(tracking_uri: str, name: str, alias: str, workdir: Path, *, standin: bool) -> ModelSource:
-    """Download `name@alias`; with `standin`, first register a random model if it is absent."""
+    """Download `name@alias`; with `standin`, first register a random model if it is absent.
+
+    Artifacts of a stand-in go beside `workdir` (the default ./mlruns would land in the cwd).
+    """
     import mlflow
     from mlflow.exceptions import MlflowException
 

@@ -82,7 +82,7 @@ def plot(path: Path, figures: Sequence[Figures], title: str) -> None:
     bars.bar_label(drawn, labels=[f"{v:,.0f}" for v in values], padding=3, fontsize=8)
     bars.set_xscale("log")
     low = 10 ** math.floor(math.log10(max(1.0, min(values, default=1.0) / 2)))
-    bars.set_xlim(low, max(values, default=10.0) * 2)
+    bars.set_xlim(low, max(values, default=10.0) * 4)
     bars.invert_yaxis()
     bars.set_xlabel("decisions per second at saturation (closed loop, log scale)")
     bars.set_title("Maximum throughput")

@@ -31,6 +31,7 @@ from bench.servers import Server
 REPO = Path(__file__).resolve().parent.parent
 logger = logging.getLogger("bench")
 PEER_GROUPS = ("mlflow", "mlserver")
+SQLITE = "sqlite:///"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -65,7 +66,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--standin-if-missing",
         action="store_true",
-        help="if the model is not registered, register a random 400-tree stand-in",
+        help="if the model is not registered, the peers serve a random 400-tree stand-in "
+        "(registered under --out, not in --tracking-uri)",
     )
     parser.add_argument("--rules-path", type=Path, default=REPO / "rules", help="rules folder for the Decide server")
     parser.add_argument(
@@ -86,21 +88,43 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _model(args: argparse.Namespace, workdir: Path) -> ModelSource | str:
-    """The resolved model, or why there is none (then the peers cannot run)."""
-    try:
-        return resolve(
-            args.tracking_uri,
-            args.model_name,
-            args.model_alias,
-            workdir,
-            standin=args.standin_if_missing,
-        )
-    except Exception as exc:  # the reason is shown on every case that needs the model
-        return (
-            f"model {args.model_name}@{args.model_alias} not available from "
-            f"{args.tracking_uri} ({type(exc).__name__}: {exc}); run `training bootstrap` "
-            f"or pass --standin-if-missing"
-        )
+    """The peers' model, or why there is none (then the peers cannot run).
+
+    A stand-in goes into a registry of its own under --out, never into the service's.
+    """
+    name, alias = args.model_name, args.model_alias
+    advice = "run `training bootstrap` or pass --standin-if-missing"
+    database = _sqlite_file(args.tracking_uri)
+    if database is not None and not database.is_file():
+        # Asking MLflow would create an empty registry there: leave the service's alone.
+        reason = f"no registry at {database}: {advice}"
+    else:
+        try:
+            return resolve(args.tracking_uri, name, alias, workdir, standin=False)
+        except Exception as exc:  # the reason is shown on every case that needs the model
+            reason = (
+                f"model {name}@{alias} not available from {args.tracking_uri} ({type(exc).__name__}: {exc}); {advice}"
+            )
+    if not args.standin_if_missing:
+        return reason
+    standin_uri = f"sqlite:///{(args.out / 'standin' / 'mlflow.db').resolve()}"
+    (args.out / "standin").mkdir(parents=True, exist_ok=True)
+    print(f"{reason}\n-> the peers serve a random stand-in registered in {standin_uri}")
+    return resolve(standin_uri, name, alias, workdir, standin=True)
+
+
+def _absolute_uri(uri: str) -> str:
+    """sqlite:///relative/path is relative to the repository root, as for `make run`."""
+    database = _sqlite_file(uri)
+    return f"{SQLITE}{database}" if database is not None else uri
+
+
+def _sqlite_file(uri: str) -> Path | None:
+    """The database file of a sqlite:/// URI (relative ones from the repository root)."""
+    if not uri.startswith(SQLITE):
+        return None
+    path = Path(uri[len(SQLITE) :])
+    return path if path.is_absolute() else REPO / path
 
 
 def run(args: argparse.Namespace) -> tuple[list[Figures], ModelSource | str]:
@@ -157,6 +181,7 @@ def run(args: argparse.Namespace) -> tuple[list[Figures], ModelSource | str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.tracking_uri = _absolute_uri(args.tracking_uri)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
