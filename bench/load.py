@@ -13,9 +13,11 @@ from __future__ import annotations
 import math
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +50,7 @@ class LoadResult:
     requests_failed: int
     seconds: float
     latencies_ms: list[float] = field(repr=False)
+    client_cpu_pct: float = math.nan  # of one core, over the whole h2load run
 
     @property
     def rps(self) -> float:
@@ -112,13 +115,22 @@ def run_h2load(
         command.append(target.url)
         if core is not None:
             command = ["taskset", "-c", core, *command]
+        cpu_before, wall_before = _children_cpu(), time.monotonic()
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=main_ms / 1000 + 30, check=False)
         except subprocess.TimeoutExpired as exc:
             raise LoadError(f"h2load did not finish within {main_ms / 1000 + 30:.0f} s") from exc
         if done.returncode != 0:
             raise LoadError(f"h2load failed ({done.returncode}): {done.stderr.strip()[-400:]}")
-        return _parse(done.stdout, log, target, main_ms / 1000)
+        result = _parse(done.stdout, log, target, main_ms / 1000)
+        result.client_cpu_pct = 100 * (_children_cpu() - cpu_before) / (time.monotonic() - wall_before)
+        return result
+
+
+def _children_cpu() -> float:
+    """CPU seconds of waited-for child processes (h2load): proof it had headroom."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _parse(stdout: str, log: Path, target: Target, main_seconds: float) -> LoadResult:

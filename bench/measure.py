@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bench.load import LoadError, LoadResult, Target, run_h2load
+from bench.servers import Server
 
 PERCENTILES = (50.0, 90.0, 99.0)
 CURVE_POINTS = (*(q / 2 for q in range(198)), *(99 + q / 10 for q in range(10)))
@@ -55,6 +57,9 @@ class Figures:
     unloaded_p50_ms: float = math.nan
     failed_requests: int = 0
     peak_rss_mb: float = math.nan
+    server_cpu_pct: float = math.nan  # of one core, during the closed-loop runs
+    load_cpu_pct: float = math.nan  # h2load's, same runs
+    decisions_per_cpu_s: float = math.nan  # decisions per second of server CPU: cost, not share
     server: str = ""
     error: str | None = None
     latency_curve_ms: list[tuple[float, float]] = field(default_factory=list, repr=False)
@@ -67,8 +72,11 @@ class Entry:
     case: Case
     load_core: str | None
     figures: Figures
+    server: Server
     target: Target | None = None
     maxima: list[float] = field(default_factory=list)
+    server_cpu: list[float] = field(default_factory=list)
+    client_cpu: list[float] = field(default_factory=list)
     failed: int = 0
 
 
@@ -119,7 +127,13 @@ def _run(entry: Entry, seconds: float, kind: str, rate: float | None = None) -> 
 
 
 def _saturate(entry: Entry, seconds: float) -> None:
-    entry.maxima.append(_run(entry, seconds, "closed").rps)
+    """One closed-loop run; also how busy the server and h2load were (is the server the limit?)."""
+    cpu_before, wall_before = entry.server.cpu_seconds(), time.monotonic()
+    result = _run(entry, seconds, "closed")
+    server_cpu = entry.server.cpu_seconds() - cpu_before
+    entry.server_cpu.append(100 * server_cpu / (time.monotonic() - wall_before))
+    entry.client_cpu.append(result.client_cpu_pct)
+    entry.maxima.append(result.rps)
 
 
 def _latency(entry: Entry, seconds: float) -> None:
@@ -127,6 +141,10 @@ def _latency(entry: Entry, seconds: float) -> None:
     assert entry.target is not None
     figures = entry.figures
     figures.max_rps = statistics.median(entry.maxima)
+    figures.server_cpu_pct = statistics.median(entry.server_cpu)
+    figures.load_cpu_pct = statistics.median(entry.client_cpu)
+    if figures.server_cpu_pct > 0:
+        figures.decisions_per_cpu_s = figures.decisions_per_s / (figures.server_cpu_pct / 100)
     figures.decisions_per_s = figures.max_rps * entry.target.decisions_per_request
     figures.open_rate = figures.max_rps / 2
     opened = _run(entry, seconds, "open", rate=figures.open_rate)

@@ -19,6 +19,9 @@ COLUMNS = (
     ("p99 ms", "p99_ms", "{:.2f}"),
     ("unloaded p50 ms", "unloaded_p50_ms", "{:.2f}"),
     ("peak RSS MiB", "peak_rss_mb", "{:,.0f}"),
+    ("server CPU %", "server_cpu_pct", "{:.0f}"),
+    ("h2load CPU %", "load_cpu_pct", "{:.0f}"),
+    ("decisions/CPU-s", "decisions_per_cpu_s", "{:,.0f}"),
 )
 
 
@@ -36,13 +39,13 @@ def short_error(error: str) -> str:
 def table(figures: Sequence[Figures], targets: Sequence[dict[str, object]]) -> str:
     """A fixed-width table of every case, then the targets and whether each is met."""
     width = max(len(f.label) for f in figures) + 2
-    head = "case".ljust(width) + "".join(f"{title:>16}" for title, _, _ in COLUMNS)
+    head = "case".ljust(width) + "".join(f"{title:>{len(title) + 2}}" for title, _, _ in COLUMNS)
     lines = [head, "-" * len(head)]
     for f in figures:
         if f.error:
             lines.append(f.label.ljust(width) + f"  unavailable: {short_error(f.error)}")
             continue
-        cells = "".join(f"{_cell(getattr(f, key), fmt):>16}" for _, key, fmt in COLUMNS)
+        cells = "".join(f"{_cell(getattr(f, key), fmt):>{len(title) + 2}}" for title, key, fmt in COLUMNS)
         lines.append(f.label.ljust(width) + cells)
     lines += ["", "targets (ratios from this run):"]
     for t in targets:

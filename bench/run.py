@@ -159,7 +159,8 @@ def run(args: argparse.Namespace) -> tuple[list[Figures], ModelSource | str]:
                     tqdm.write(f"{label}: unavailable: {exc}")
                 continue
             mine = [
-                Entry(c, started.load_core, Figures(c.name, c.label, server=started.server.name)) for c in started.cases
+                Entry(c, started.load_core, Figures(c.name, c.label, server=started.server.name), started.server)
+                for c in started.cases
             ]
             rss[group.name] = (started.server, mine)
             entries += mine

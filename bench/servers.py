@@ -33,14 +33,27 @@ class Server:
     port: int
     log: Path
 
-    def peak_rss_mb(self) -> float:
-        """VmHWM of the process and all its descendants, in MiB (0 for ones already gone)."""
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process and its live descendants."""
+        total = 0.0
+        for process in self._family():
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    def _family(self) -> list[psutil.Process]:
         try:
             root = psutil.Process(self.process.pid)
-            family = [root, *root.children(recursive=True)]
+            return [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
-            return 0.0
-        return sum(_vm_hwm_kib(p.pid) for p in family) / 1024
+            return []
+
+    def peak_rss_mb(self) -> float:
+        """VmHWM of the process and all its descendants, in MiB (0 for ones already gone)."""
+        return sum(_vm_hwm_kib(p.pid) for p in self._family()) / 1024
 
 
 def _vm_hwm_kib(pid: int) -> int:
