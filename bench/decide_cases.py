@@ -1,7 +1,9 @@
 """Decide requests for the benchmark and the real-client checks of their answers.
 
 The request files in bench/requests/ are protobuf JSON: `decide_rule.json` must be decided
-by a shipped rule, `decide_model.json` by the model. The check proves that on the running
+by a shipped rule (nordic_free_shipping: a Swedish web cart worth 50 or more, on the cart
+page; no time window, so it fires on any date), `decide_model.json` by the model (home
+banner in GB: no promotion or reminder applies). The check proves that on the running
 server before and after each load run, so a misrouted request cannot pass as a figure.
 """
 
@@ -21,6 +23,7 @@ from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
 REQUESTS = Path(__file__).with_name("requests")
 BATCH_SIZE = 64
+BATCH_USER_ID = "u{:07d}"  # the user ids `training generate` writes
 Source: TypeAlias = pb.DecisionSource.ValueType
 SERVICE = "/decision.v1.DecisionService"
 
@@ -35,12 +38,12 @@ def load_request(name: str) -> pb.DecideRequest:
 
 
 def batch_of(request: pb.DecideRequest, size: int = BATCH_SIZE) -> pb.DecideBatchRequest:
-    """`size` copies of `request`, each for a different user."""
+    """`size` copies of `request`, each for a different user of the synthetic data set."""
     batch = pb.DecideBatchRequest()
     for index in range(size):
         entry = batch.requests.add()
         entry.CopyFrom(request)
-        entry.user_id = f"{request.user_id}-{index:03d}"
+        entry.user_id = BATCH_USER_ID.format(index)
         entry.request_id = f"bench-{index:03d}"
     return batch
 
