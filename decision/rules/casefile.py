@@ -25,10 +25,13 @@ class CaseResult:
         return f"{mark} {self.case.case_id}" + ("" if self.passed else f": {self.why}")
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Naive times in rule-file tests and the CLI mean UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    return None if moment is None else as_utc(moment)
 
 
 def case_now(spec: CaseModel) -> datetime:

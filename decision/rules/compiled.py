@@ -1,4 +1,4 @@
-"""The immutable result of compiling a ruleset: what the engine, the reference and the store share."""
+"""The immutable result of compiling a ruleset, shared by engine, reference and store."""
 
 from __future__ import annotations
 

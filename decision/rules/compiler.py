@@ -19,7 +19,14 @@ from decision.rules import facts, translate, window
 from decision.rules.compiled import Case, CompiledRule, CompiledRuleset
 from decision.rules.errors import RuleFileError
 from decision.rules.fields import FieldType
-from decision.rules.loader import MarkedDict, SourceFile, content_hash, read_ruleset, walk_lines
+from decision.rules.loader import (
+    MarkedDict,
+    MarkedList,
+    SourceFile,
+    content_hash,
+    read_ruleset,
+    walk_lines,
+)
 from decision.rules.schema import RuleFileModel, RuleModel
 
 MAX_RULES = 5000
@@ -46,14 +53,15 @@ def _rule_id_at(document: Any, loc: tuple[int | str, ...]) -> str | None:
     return None
 
 
-def _reason(error: Any, model: type[BaseModel]) -> str:
+def _reason(error: Any) -> str:
     loc = ".".join(str(p) for p in error["loc"] if isinstance(p, str)) or "file"
     kind = error["type"]
     if kind == "missing":
         return f"missing '{loc}'" if loc != "version" else "missing version"
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
-        close = difflib.get_close_matches(key, _known_keys(model), n=1, cutoff=0.6)
+        known = _keys_at(RuleFileModel, tuple(error["loc"][:-1]))
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"unknown key '{key}'{hint}"
     given = error.get("input")
@@ -61,20 +69,33 @@ def _reason(error: Any, model: type[BaseModel]) -> str:
     return f"'{loc}': {error['msg']}{seen}"
 
 
-def _known_keys(model: type[BaseModel]) -> list[str]:
-    keys: list[str] = []
-    for name, info in model.model_fields.items():
-        keys.append(info.alias or name)
-        sub = info.annotation
-        for candidate in getattr(sub, "__args__", (sub,)):
-            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-                keys.extend(_known_keys(candidate))
-    return keys
+def _keys_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed in the mapping at `loc` (for "did you mean")."""
+    for part in loc:
+        if not isinstance(part, str) or part not in model.model_fields:
+            continue
+        sub = _submodel(model.model_fields[part].annotation)
+        if sub is None:
+            return []
+        model = sub
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _submodel(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _validate_file(source: SourceFile, problems: _Problems) -> RuleFileModel | None:
     if not isinstance(source.document, MarkedDict):
-        problems.add(source.name, 1, None, "a rule file must be a mapping with 'version' and 'rules'")
+        problems.add(
+            source.name, 1, None, "a rule file must be a mapping with 'version' and 'rules'"
+        )
         return None
     try:
         return RuleFileModel.model_validate(source.document)
@@ -82,7 +103,9 @@ def _validate_file(source: SourceFile, problems: _Problems) -> RuleFileModel | N
         for error in exc.errors():
             loc = tuple(error["loc"])
             line = walk_lines(source.document, loc)
-            problems.add(source.name, line, _rule_id_at(source.document, loc), _reason(error, RuleFileModel))
+            problems.add(
+                source.name, line, _rule_id_at(source.document, loc), _reason(error)
+            )
         return None
 
 
@@ -108,11 +131,19 @@ def _compile_rule(
     if len(problems.items) > before:
         return None
     return CompiledRule(
-        spec.id, spec.priority, order, source.name, line, condition,
-        frozenset(spec.placements) if spec.placements else None, start, end,
-        tuple(spec.then.content), MappingProxyType(dict(spec.then.parameters)),
+        spec.id,
+        spec.priority,
+        order,
+        source.name,
+        line,
+        condition,
+        frozenset(spec.placements) if spec.placements else None,
+        start,
+        end,
+        tuple(spec.then.content),
+        MappingProxyType(dict(spec.then.parameters)),
         spec.description or "",
-    )  # fmt: skip
+    )
 
 
 def _slots(rules: list[CompiledRule], problems: _Problems) -> dict[str, FieldType | None]:
@@ -126,9 +157,13 @@ def _slots(rules: list[CompiledRule], problems: _Problems) -> dict[str, FieldTyp
             kind = leaf.type if isinstance(leaf, cond.Compare) else types.get(leaf.field)
             known = types.get(leaf.field)
             if known is not None and kind is not None and known is not kind:
-                problems.add(rule.file, leaf.line, rule.id,
-                             f"'{leaf.field}' is used as a {kind.value} here but as a "
-                             f"{known.value} in rule {first_use[leaf.field]}")  # fmt: skip
+                problems.add(
+                    rule.file,
+                    leaf.line,
+                    rule.id,
+                    f"'{leaf.field}' is used as a {kind.value} here but as a "
+                    f"{known.value} in rule {first_use[leaf.field]}",
+                )
                 continue
             types[leaf.field] = known or kind
             first_use.setdefault(leaf.field, rule.id)
@@ -152,13 +187,17 @@ def compile_sources(sources: list[SourceFile], problems: _Problems) -> CompiledR
         for index, spec in enumerate(model.rules):
             line = source.document["rules"].item_lines[index]
             if spec.id in seen:
-                problems.add(source.name, line, spec.id, f"duplicate rule id (first in {seen[spec.id]})")
+                problems.add(
+                    source.name, line, spec.id, f"duplicate rule id (first in {seen[spec.id]})"
+                )
             seen.setdefault(spec.id, f"{Path(source.name).name}:{line}")
             compiled = _compile_rule(spec, len(rules), source, index, problems)
             if compiled:
                 rules.append(compiled)
-        tests = source.document.get("tests") or []
-        cases.extend(Case(source.name, tests.item_lines[i], c) for i, c in enumerate(model.tests))
+        tests = source.document.get("tests")
+        if isinstance(tests, MarkedList):
+            lines = tests.item_lines
+            cases.extend(Case(source.name, lines[i], c) for i, c in enumerate(model.tests))
     if len(rules) > MAX_RULES:
         problems.add(sources[0].name, 1, None, f"more than {MAX_RULES} rules")
     types = _slots(rules, problems)
@@ -168,9 +207,12 @@ def compile_sources(sources: list[SourceFile], problems: _Problems) -> CompiledR
 
 
 def _assemble(
-    version: str, digest: str, rules: list[CompiledRule],
-    types: dict[str, FieldType | None], cases: list[Case],
-) -> CompiledRuleset:  # fmt: skip
+    version: str,
+    digest: str,
+    rules: list[CompiledRule],
+    types: dict[str, FieldType | None],
+    cases: list[Case],
+) -> CompiledRuleset:
     slots = tuple(
         (facts.Slot(f"f{i}", name, types[name]), facts.getter(name))
         for i, name in enumerate(sorted(types))
@@ -193,5 +235,3 @@ def compile_path(path: Path) -> CompiledRuleset:
             problems.add(str(path), 1, None, "no rules could be compiled")
         raise RuleFileError.collect(problems.items)
     return compiled
-
-

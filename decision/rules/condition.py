@@ -25,9 +25,25 @@ _ALLOWED = {
     FieldType.BOOL: {"==", "!="},
     FieldType.NUMBER: set(COMPARISONS) | {"in", "not_in"},
 }
-_SYNONYMS = {"=": "==", "eq": "==", "ne": "!=", "<>": "!=", "gt": ">", "ge": ">=", "gte": ">=",
-             "lt": "<", "le": "<=", "lte": "<=", "not in": "not_in", "nin": "not_in",
-             "exist": "exists", "present": "exists", "absent": "missing"}  # fmt: skip
+_SYNONYMS = {
+    "=>": ">=",
+    "=<": "<=",
+    "=": "==",
+    "eq": "==",
+    "ne": "!=",
+    "<>": "!=",
+    "gt": ">",
+    "ge": ">=",
+    "gte": ">=",
+    "lt": "<",
+    "le": "<=",
+    "lte": "<=",
+    "not in": "not_in",
+    "nin": "not_in",
+    "exist": "exists",
+    "present": "exists",
+    "absent": "missing",
+}
 MAX_STRING = 256
 MAX_NUMBER = 1e12
 MAX_LIST = 100
@@ -165,10 +181,14 @@ def _typed_compare(
         if problem:
             report(line, problem)
             return None
+    assert expected is not None  # _literal_problem refuses values of no known type
     if op not in _ALLOWED[expected]:
         allowed = " ".join(sorted(_ALLOWED[expected]))
-        report(line, f"operator '{op}' does not apply to {expected.value} field '{name}' "
-                     f"(allowed: {allowed})")  # fmt: skip
+        report(
+            line,
+            f"operator '{op}' does not apply to {expected.value} field '{name}' "
+            f"(allowed: {allowed})",
+        )
         return None
     normal = tuple(_normal(v) for v in values)
     return Compare(name, op, normal if op in ("in", "not_in") else normal[0], expected, line)
@@ -181,7 +201,8 @@ def _literal_problem(name: str, value: object, expected: FieldType | None) -> st
     if got is not expected:
         hint = " (YAML reads yes/no/on/off as booleans: quote it)" if got is FieldType.BOOL else ""
         hint = hint or (" (quote it to make it a string)" if expected is FieldType.STRING else "")
-        return f"type mismatch: '{name}' is a {expected.value}, got {fields.describe_literal(value)}{hint}"
+        literal = fields.describe_literal(value)
+        return f"type mismatch: '{name}' is a {expected.value}, got {literal}{hint}"
     if isinstance(value, str) and not 0 < len(value) <= MAX_STRING:
         return f"strings in conditions must have 1 to {MAX_STRING} characters"
     if got is FieldType.NUMBER:

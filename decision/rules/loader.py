@@ -48,7 +48,7 @@ class SourceFile:
     document: Any
 
 
-class _MarkingLoader(_Parser):  # type: ignore[misc,valid-type]
+class _MarkingLoader(_Parser):  # type: ignore[misc]
     """Safe loader that keeps line numbers and rejects duplicate or non-string keys."""
 
     def __init__(self, stream: str, file: str) -> None:
@@ -88,7 +88,7 @@ def _refuse_anchors(text: str, file: str) -> None:
     """Scan parser events (cheap, nothing is built) and refuse any anchor or alias."""
     for event in yaml.parse(text, Loader=_Parser):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            line = event.start_mark.line + 1
+            line = event.start_mark.line + 1 if event.start_mark else 1
             raise RuleFileError(file, line, None, "anchors and aliases (&, *) are not allowed")
 
 

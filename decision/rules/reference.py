@@ -18,9 +18,13 @@ from decision.rules.facts import NOW_KEY, Fact
 
 Truth = bool | None  # None = unknown
 _CMP: dict[str, Callable[[Fact, Fact], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
-    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}  # fmt: skip
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def truth(condition: Condition, facts: Mapping[str, Fact], key_of: Callable[[str], str]) -> Truth:

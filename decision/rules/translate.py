@@ -18,8 +18,16 @@ from decision.rules.condition import AllOf, AnyOf, Compare, Condition, Exists, N
 from decision.rules.facts import LIVE_KEY, NOW_KEY
 
 CATCH_ALL = "__no_rule__"
-_NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<",
-           "in": "not_in", "not_in": "in"}  # fmt: skip
+_NEGATE = {
+    "==": "!=",
+    "!=": "==",
+    "<": ">=",
+    "<=": ">",
+    ">": "<=",
+    ">=": "<",
+    "in": "not_in",
+    "not_in": "in",
+}
 _OPS = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 Json = dict[str, Any]
 KeyOf = Callable[[str], str]
