@@ -172,6 +172,19 @@ def _slots(rules: list[CompiledRule], problems: _Problems) -> dict[str, FieldTyp
     return types
 
 
+def _check_rules_of_invalid_file(source: SourceFile, problems: _Problems) -> None:
+    """Still report condition and window problems of the well-formed rules of a bad file."""
+    raw_rules = source.document.get("rules") if isinstance(source.document, MarkedDict) else None
+    if not isinstance(raw_rules, MarkedList):
+        return
+    for index, raw in enumerate(raw_rules):
+        try:
+            spec = RuleModel.model_validate(raw)
+        except ValidationError:
+            continue  # already reported against the whole file
+        _compile_rule(spec, index, source, index, problems)
+
+
 def compile_sources(sources: list[SourceFile], problems: _Problems) -> CompiledRuleset | None:
     models = [(s, _validate_file(s, problems)) for s in sources]
     versions = {m.version: s.name for s, m in models if m}
@@ -183,6 +196,7 @@ def compile_sources(sources: list[SourceFile], problems: _Problems) -> CompiledR
     cases: list[Case] = []
     for source, model in models:
         if model is None:
+            _check_rules_of_invalid_file(source, problems)
             continue
         for index, spec in enumerate(model.rules):
             line = source.document["rules"].item_lines[index]
