@@ -16,7 +16,13 @@ class ActiveRuleset:
 
     def __init__(self, compiled: CompiledRuleset) -> None:
         self.compiled = compiled
-        self.loaded: Loaded = ENGINE.load(self.name, compiled.definition)
+        self.chunks: list[Loaded] = []
+        try:
+            for definition in compiled.definitions:
+                self.chunks.append(ENGINE.load(self.name, definition))
+        except Exception:
+            self.close()
+            raise
         self._by_id = compiled.by_id
 
     @property
@@ -31,12 +37,21 @@ class ActiveRuleset:
 
         Raises RetiredError if this version was unloaded meanwhile (the caller retries).
         """
-        rule_id = ENGINE.fire(self.loaded, self.event(request, now))
+        rule_id = self.fire(self.event(request, now))
         version, digest = self.compiled.version, self.compiled.content_hash
         if rule_id is None:
             return RuleOutcome(version, digest)
         rule = self._by_id[rule_id]
         return RuleOutcome(version, digest, rule.id, rule.content_ids, rule.parameters)
 
+    def fire(self, event: dict[str, facts.Fact]) -> str | None:
+        """The winning rule id for an event; chunks hold the best rules first."""
+        for chunk in self.chunks:
+            rule_id = ENGINE.fire(chunk, event)
+            if rule_id is not None:
+                return rule_id
+        return None
+
     def close(self) -> None:
-        ENGINE.unload(self.loaded)
+        for chunk in self.chunks:
+            ENGINE.unload(chunk)

@@ -44,14 +44,14 @@ class Case:
 
 @dataclass(frozen=True, slots=True)
 class CompiledRuleset:
-    """A whole ruleset version; `definition` is the durable-rules JSON (actions added later)."""
+    """A whole ruleset version; `definitions` are durable-rules JSON chunks, best rules first."""
 
     version: str
     content_hash: str
     rules: tuple[CompiledRule, ...]
     slots: tuple[tuple[Slot, Getter], ...]
     keys: Mapping[str, str]
-    definition: Mapping[str, Any]
+    definitions: tuple[Mapping[str, Any], ...]
     cases: tuple[Case, ...]
 
     @property

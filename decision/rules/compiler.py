@@ -65,7 +65,9 @@ def _reason(error: Any) -> str:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"unknown key '{key}'{hint}"
     given = error.get("input")
-    seen = f" (YAML read {type(given).__name__} {given!r}; quote it)" if kind == "string_type" else ""
+    seen = (
+        f" (YAML read {type(given).__name__} {given!r}; quote it)" if kind == "string_type" else ""
+    )
     return f"'{loc}': {error['msg']}{seen}"
 
 
@@ -103,9 +105,7 @@ def _validate_file(source: SourceFile, problems: _Problems) -> RuleFileModel | N
         for error in exc.errors():
             loc = tuple(error["loc"])
             line = walk_lines(source.document, loc)
-            problems.add(
-                source.name, line, _rule_id_at(source.document, loc), _reason(error)
-            )
+            problems.add(source.name, line, _rule_id_at(source.document, loc), _reason(error))
         return None
 
 
@@ -128,6 +128,13 @@ def _compile_rule(
             start, end = window.bounds(spec.active)
         except window.WindowError as exc:
             report(raw.key_lines.get("active", line), str(exc))
+    cost = translate.alternatives(condition)
+    if cost > translate.CHUNK_BUDGET:
+        report(
+            raw.key_lines.get("when", line),
+            f"condition has {cost} alternatives that can "
+            f"hold at once; the engine allows {translate.CHUNK_BUDGET}: split the rule",
+        )
     if len(problems.items) > before:
         return None
     return CompiledRule(
@@ -232,9 +239,9 @@ def _assemble(
         for i, name in enumerate(sorted(types))
     )
     keys = {slot.field: slot.key for slot, _ in slots}
-    definition = translate.definition(tuple(rules), keys.__getitem__)
+    definitions = tuple(translate.definitions(tuple(rules), keys.__getitem__))
     return CompiledRuleset(
-        version, digest, tuple(rules), slots, MappingProxyType(keys), definition, tuple(cases)
+        version, digest, tuple(rules), slots, MappingProxyType(keys), definitions, tuple(cases)
     )
 
 

@@ -8,6 +8,9 @@ makes the misuses impossible (RELIABILITY.md §1.1):
 - a fresh session id per decision and `delete_state` in a `finally` (1,024 live sessions
   → MemoryError then SIGSEGV, D1); every post matches, because the compiler adds a catch-all
   rule (a no-match post followed by `delete_state` frees uninitialised memory, D3);
+- after a post the engine refused, no `delete_state`: the state is absent (parse errors) or
+  half-built (error 303: deleting it aborts the process). Such states leak, so a ruleset
+  that keeps failing is quarantined long before the 1,024-session limit;
 - each ruleset version registered under its own name, superseded versions detached from the
   Host and freed with `durable_rules_engine.delete_ruleset` (D10, D11);
 - actions take exactly one parameter (two means "async", D9) and only record the rule id;
@@ -33,7 +36,8 @@ from decision.rules.facts import Fact
 from decision.rules.translate import CATCH_ALL
 
 log = logging.getLogger(__name__)
-_NO_STATE = "309"  # delete_state after a refused post: there is no state to delete (D5)
+_NO_STATE = "309"  # delete_state found no state to delete (D5)
+LEAK_LIMIT = 256  # refused posts per ruleset before it is quarantined (engine limit: 1,024)
 
 
 class _QuietHost(durable.engine.Host):  # type: ignore[misc]
@@ -49,6 +53,7 @@ class Loaded:
     def __init__(self, name: str) -> None:
         self.name = name
         self.retired = False
+        self.refused = 0
 
 
 class RetiredError(RuleEngineError):
@@ -108,19 +113,22 @@ class Engine:
         with self._lock:
             if loaded.retired:
                 raise RetiredError("ruleset version was unloaded")
+            if loaded.refused >= LEAK_LIMIT:
+                raise RuleEngineError("ruleset quarantined after repeated engine refusals")
             sid = f"d{next(self._sids)}"
             self._fired.clear()
-            matched = True
             try:
                 self._host.post(loaded.name, {**event, "sid": sid})
-            except durable.engine.MessageNotHandledException:
-                matched = False  # no state to free safely: skip delete_state (D3)
-                raise RuleEngineError("no rule handled the event") from None
-            except Exception:
+            except Exception as exc:
+                loaded.refused += 1  # no delete_state: see the module docstring
+                log.error(
+                    "durable-rules refused an event for %s (%s, %s)",
+                    loaded.name,
+                    type(exc).__name__,
+                    _code(exc),
+                )
                 raise RuleEngineError("the rule engine refused the event") from None
-            finally:
-                if matched:
-                    self._delete(loaded.name, sid)
+            self._delete(loaded.name, sid)
             fired = list(self._fired)
         if len(fired) != 1:
             raise RuleEngineError(f"expected one action, got {len(fired)}")
@@ -137,6 +145,12 @@ class Engine:
         """Registered ruleset names (for tests and status)."""
         with self._lock:
             return list(self._ensure_host()._ruleset_directory)
+
+
+def _code(exc: Exception) -> str:
+    """The engine's numeric error code, never its text (which can hold the event, D7)."""
+    digits = str(exc).rsplit(" ", 1)[-1] if isinstance(exc, durable_rules_engine.error) else ""
+    return f"code {digits}" if digits.isdigit() else "no code"
 
 
 ENGINE = Engine()

@@ -5,6 +5,12 @@ no `not`. Missing fields make a comparison unknown, as in SQL: its negation is u
 so `not` never matches a request that lacks the field; `missing` tests absence. Every rule
 also requires its placement and window, and a catch-all rule is compiled last with the
 lowest priority so that every post matches (D3).
+
+The engine walks matching alpha nodes with a fixed stack of 64 (`MAX_STACK_SIZE`, error 303;
+a `delete_state` after that error frees an invalid pointer and aborts the process). The
+stack never holds more nodes than there are condition alternatives that can be true at
+once, so rules are split, in winning order, into chunks of at most CHUNK_BUDGET such
+alternatives; each chunk is its own engine ruleset, posted to in order until one decides.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from decision.rules.condition import AllOf, AnyOf, Compare, Condition, Exists, N
 from decision.rules.facts import LIVE_KEY, NOW_KEY
 
 CATCH_ALL = "__no_rule__"
+CHUNK_BUDGET = 48  # below the engine's 64, leaving room for shared prefix nodes
 _NEGATE = {
     "==": "!=",
     "!=": "==",
@@ -76,11 +83,41 @@ def _rule_json(rule: CompiledRule, key_of: KeyOf) -> Json:
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
-def definition(rules: tuple[CompiledRule, ...], key_of: KeyOf) -> dict[str, Json]:
-    """The ruleset: rules in winning order with `pri` 0..n-1, then the catch-all (pri n)."""
+def alternatives(condition: Condition | None, negate: bool = False) -> int:
+    """How many alternatives of a condition can hold at once (equalities on one field exclude)."""
+    if condition is None or isinstance(condition, Compare | Exists):
+        return 1
+    if isinstance(condition, Not):
+        return alternatives(condition.item, not negate)
+    counts = [alternatives(item, negate) for item in condition.items]
+    if isinstance(condition, AllOf) != negate:
+        product = 1
+        for count in counts:
+            product *= count
+        return product
+    return sum(counts)
+
+
+def _chunk(rules: list[CompiledRule], key_of: KeyOf) -> dict[str, Json]:
     result: dict[str, Json] = {}
-    order = ranked(rules)
-    for pri, rule in enumerate(order):
+    for pri, rule in enumerate(rules):
         result[rule.id] = {"all": [{"m": _rule_json(rule, key_of)}], "pri": pri}
-    result[CATCH_ALL] = {"all": [{"m": {"$ex": {LIVE_KEY: 1}}}], "pri": len(order)}
+    result[CATCH_ALL] = {"all": [{"m": {"$ex": {LIVE_KEY: 1}}}], "pri": len(rules)}
     return result
+
+
+def definitions(rules: tuple[CompiledRule, ...], key_of: KeyOf) -> list[dict[str, Json]]:
+    """Engine rulesets, best rules first; each: its rules with `pri` 0..n-1, then the catch-all.
+
+    Every rule must fit the budget on its own (the compiler checks it first).
+    """
+    chunks: list[list[CompiledRule]] = [[]]
+    used = 0
+    for rule in ranked(rules):
+        cost = alternatives(rule.condition)
+        if chunks[-1] and used + cost > CHUNK_BUDGET:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(rule)
+        used += cost
+    return [_chunk(chunk, key_of) for chunk in chunks]

@@ -13,6 +13,7 @@ from decision.rules import facts
 from decision.rules.active import ActiveRuleset
 from decision.rules.engine import ENGINE, Engine, _recorder
 from decision.rules.fields import FieldType
+from decision.rules.errors import RuleFileError
 from decision.rules.translate import CATCH_ALL
 from tests.decision.rules.conftest import DATA, NOW, write
 
@@ -102,7 +103,7 @@ def test_idle_minutes_is_measured_at_server_now(load: Load) -> None:
 
 
 def test_priorities_compile_to_engine_pri_with_catch_all_last(load: Load) -> None:
-    definition = load(DATA / "valid" / "ties.yaml").compiled.definition
+    (definition,) = load(DATA / "valid" / "ties.yaml").compiled.definitions
     order = sorted(definition, key=lambda rule_id: definition[rule_id]["pri"])
     assert order == ["high", "negative", "first_declared", "second_declared", "low", CATCH_ALL]
 
@@ -120,9 +121,10 @@ def test_unloaded_versions_leave_the_engine(tmp_path: Path) -> None:
     from decision.rules.compiler import compile_path
 
     active = ActiveRuleset(compile_path(path))
-    assert active.loaded.name in ENGINE.live_names()
+    (chunk,) = active.chunks
+    assert chunk.name in ENGINE.live_names()
     active.close()
-    assert active.loaded.name not in ENGINE.live_names()
+    assert chunk.name not in ENGINE.live_names()
 
 
 def test_engine_refusal_is_an_error_not_a_crash(tmp_path: Path) -> None:
@@ -156,3 +158,30 @@ def test_engine_refusal_is_an_error_not_a_crash(tmp_path: Path) -> None:
 )
 def test_sanitizer(value: object, kind: FieldType | None, expected: object) -> None:
     assert facts.clean(value, kind) == expected
+
+
+def test_many_simultaneous_matches_are_split_below_the_engine_stack_limit(
+    tmp_path: Path, load: Load
+) -> None:
+    """700 rules that all match once crashed the engine (error 303, then abort on delete)."""
+    body = "".join(
+        f'  - {{id: r{i}, priority: {i % 50}, when: {{field: cart.value, op: ">=", value: {i}}}, '
+        f"then: {{content: [c{i}]}}}}\n"
+        for i in range(700)
+    )
+    active = load(write(tmp_path, f'version: "many"\nrules:\n{body}'))
+    assert len(active.chunks) > 1
+    request = Request("u", "email", cart=Cart(1, 5000.0), consent=True)
+    assert active.evaluate(request, NOW).rule_id == "r49"  # priority 49, declared first
+    assert active.evaluate(Request("u", "email", cart=Cart(1, 120.0)), NOW).rule_id == "r49"
+    assert active.evaluate(Request("u", "email", cart=Cart(1, 30.5)), NOW).rule_id == "r30"
+
+
+def test_a_rule_with_too_many_simultaneous_alternatives_is_refused(tmp_path: Path) -> None:
+    leaves = ", ".join(f'{{field: cart.value, op: ">", value: {i}}}' for i in range(7))
+    condition = f"{{all: [{{any: [{leaves}]}}, {{any: [{leaves}]}}]}}"
+    path = write(tmp_path, f'version: "x"\nrules:\n  - {{id: wide, priority: 1, when: {condition}, then: {{content: [a]}}}}\n')
+    from decision.rules.compiler import compile_path
+
+    with pytest.raises(RuleFileError, match=r"rule wide: condition has 49 alternatives .* split the rule"):
+        compile_path(path)
