@@ -106,13 +106,19 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args()
     results = []
-    print(f"{'rules':>6} {'chunks':>6} {'evaluate µs':>12} {'engine µs':>10} "
-          f"{'compile+load ms':>16} {'fired':>6}")
+    print(
+        f"{'rules':>6} {'chunks':>6} {'evaluate µs':>12} {'engine µs':>10} "
+        f"{'compile+load ms':>16} {'fired':>6}"
+    )
     for size in args.sizes:
         row = measure(size, args.decisions, args.repeats, args.seed)
         results.append(row)
-        print(f"{row['rules']:>6} {row['engine_rulesets']:>6} {row['evaluate_us_median']:>12} {row['engine_us_median']:>10} "
-              f"{row['compile_load_ms']:>16} {row['fired_share']:>6}", flush=True)  # fmt: skip
+        print(
+            f"{row['rules']:>6} {row['engine_rulesets']:>6} {row['evaluate_us_median']:>12} "
+            f"{row['engine_us_median']:>10} "
+            f"{row['compile_load_ms']:>16} {row['fired_share']:>6}",
+            flush=True,
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"results": results}, indent=2) + "\n", encoding="utf-8")

@@ -106,7 +106,9 @@ def _chunk(rules: list[CompiledRule], key_of: KeyOf) -> dict[str, Json]:
     return result
 
 
-def definitions(rules: tuple[CompiledRule, ...], key_of: KeyOf) -> list[dict[str, Json]]:
+def definitions(
+    rules: tuple[CompiledRule, ...], key_of: KeyOf, budget: int = CHUNK_BUDGET
+) -> list[dict[str, Json]]:
     """Engine rulesets, best rules first; each: its rules with `pri` 0..n-1, then the catch-all.
 
     Every rule must fit the budget on its own (the compiler checks it first).
@@ -115,7 +117,7 @@ def definitions(rules: tuple[CompiledRule, ...], key_of: KeyOf) -> list[dict[str
     used = 0
     for rule in ranked(rules):
         cost = alternatives(rule.condition)
-        if chunks[-1] and used + cost > CHUNK_BUDGET:
+        if chunks[-1] and used + cost > budget:
             chunks.append([])
             used = 0
         chunks[-1].append(rule)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from decision.domain import Cart, Context, Request
-from decision.rules import reference
+from decision.rules import reference, translate
 from decision.rules.active import ActiveRuleset
 from decision.rules.compiler import compile_path
 from tests.decision.rules.conftest import DATA, write
@@ -31,10 +32,29 @@ edge_numbers = st.one_of(
     st.just(-0.0),
 )
 texts = st.one_of(
-    st.sampled_from(["", "DE", "US", "CA", "mobile", "app", "vip", "gold", "de-DE", "é", "日本",
-                     "a b", "DE ", "de", "NO", "x" * 256, "x" * 257]),
+    st.sampled_from(
+        [
+            "",
+            "DE",
+            "US",
+            "CA",
+            "mobile",
+            "app",
+            "vip",
+            "gold",
+            "de-DE",
+            "é",
+            "日本",
+            "a b",
+            "DE ",
+            "de",
+            "NO",
+            "x" * 256,
+            "x" * 257,
+        ]
+    ),
     st.text(max_size=12),
-)  # fmt: skip
+)
 scalars = st.one_of(edge_numbers, texts, st.booleans())
 attributes = st.dictionaries(
     st.sampled_from(["score", "segment", "beta", "coupon", "other", "Score"]), scalars, max_size=5
@@ -51,19 +71,30 @@ def requests(draw: st.DrawFn) -> tuple[Request, datetime]:
     now = draw(moments)
     idle = draw(st.one_of(st.none(), edge_numbers.filter(lambda m: abs(m) < 1e8)))
     cart = Cart(
-        item_count=draw(st.one_of(st.sampled_from([0, 1, 2, 3, 7, -1]), st.integers(-(2**40), 2**40))),
+        item_count=draw(
+            st.one_of(st.sampled_from([0, 1, 2, 3, 7, -1]), st.integers(-(2**40), 2**40))
+        ),
         value=draw(edge_numbers),
         currency=draw(st.sampled_from(["", "EUR", "USD"])),
         updated_at=None if idle is None else now - timedelta(minutes=idle),
     )
     hour = draw(st.one_of(st.none(), st.integers(0, 23)))
     context = Context(
-        region=draw(texts), device=draw(texts), channel=draw(texts), locale=draw(texts),
+        region=draw(texts),
+        device=draw(texts),
+        channel=draw(texts),
+        locale=draw(texts),
         client_time=None if hour is None else datetime(2026, 1, 1, hour, tzinfo=UTC),
-    )  # fmt: skip
+    )
     placement = draw(st.sampled_from(["home_banner", "email", "cart_page", "product_page", ""]))
-    request = Request("u", placement, context=context, cart=cart,
-                      attributes=draw(attributes), consent=draw(st.booleans()))  # fmt: skip
+    request = Request(
+        "u",
+        placement,
+        context=context,
+        cart=cart,
+        attributes=draw(attributes),
+        consent=draw(st.booleans()),
+    )
     return request, now
 
 
@@ -77,8 +108,12 @@ def agree(active: ActiveRuleset, request: Request, now: datetime) -> None:
 def test_engine_equals_reference_on_generated_requests(load: Load) -> None:
     active = load(DATA / "valid" / "differential.yaml")
 
-    @settings(max_examples=int(400 * SCALE), deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+    @settings(
+        max_examples=int(400 * SCALE),
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(st.lists(requests(), min_size=5, max_size=5))
     def check(cases: list[tuple[Request, datetime]]) -> None:
         for case in cases:
@@ -98,29 +133,35 @@ LEAF_FIELDS = {
 
 @st.composite
 def conditions(draw: st.DrawFn, depth: int = 0) -> str:
-    kind = draw(st.sampled_from(["leaf", "leaf", "all", "any", "not", "exists"] if depth < 3 else ["leaf"]))
+    kind = draw(
+        st.sampled_from(["leaf", "leaf", "all", "any", "not", "exists"] if depth < 3 else ["leaf"])
+    )
     if kind in ("all", "any"):
         items = draw(st.lists(conditions(depth + 1), min_size=1, max_size=3))
-        return "{%s: [%s]}" % (kind, ", ".join(items))
+        return f"{{{kind}: [{', '.join(items)}]}}"
     if kind == "not":
-        return "{not: %s}" % draw(conditions(depth + 1))
+        return f"{{not: {draw(conditions(depth + 1))}}}"
     field = draw(st.sampled_from(sorted(LEAF_FIELDS)))
     if kind == "exists":
-        return "{field: %s, op: %s}" % (field, draw(st.sampled_from(["exists", "missing"])))
+        return f"{{field: {field}, op: {draw(st.sampled_from(['exists', 'missing']))}}}"
     op = draw(st.sampled_from(LEAF_FIELDS[field]))
     if field == "consent":
         value = draw(st.sampled_from(["true", "false"]))
     elif field in ("cart.value", "cart.idle_minutes"):
         value = str(draw(st.sampled_from([0, 50, 100, -5.5, 30.25])))
     else:
-        value = '"%s"' % draw(st.sampled_from(["DE", "US", "vip", "gold"]))
+        value = f'"{draw(st.sampled_from(["DE", "US", "vip", "gold"]))}"'
     if op in ("in", "not_in"):
-        value = "[%s, %s]" % (value, value.replace("DE", "FR").replace("vip", "x"))
-    return '{field: %s, op: "%s", value: %s}' % (field, op, value)
+        value = f"[{value}, {value.replace('DE', 'FR').replace('vip', 'x')}]"
+    return f'{{field: {field}, op: "{op}", value: {value}}}'
 
 
-@settings(max_examples=max(2, int(20 * SCALE)), deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=max(2, int(20 * SCALE)),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(
     rules=st.lists(st.tuples(st.integers(0, 3), conditions()), min_size=1, max_size=6),
     cases=st.lists(requests(), min_size=20, max_size=20),
@@ -133,9 +174,14 @@ def test_engine_equals_reference_on_generated_rulesets(
         f"  - {{id: r{i}, priority: {prio}, when: {cond}, then: {{content: [c{i}]}}}}\n"
         for i, (prio, cond) in enumerate(rules)
     )
-    active = ActiveRuleset(compile_path(write(folder, f'version: "g"\nrules:\n{body}')))
+    compiled = compile_path(write(folder, f'version: "g"\nrules:\n{body}'))
+    # the same rules split into many small engine rulesets must decide the same
+    small = translate.definitions(compiled.rules, compiled.key_of, budget=2)
+    versions = [ActiveRuleset(compiled), ActiveRuleset(replace(compiled, definitions=tuple(small)))]
     try:
         for request, now in cases:
-            agree(active, request, now)
+            for active in versions:
+                agree(active, request, now)
     finally:
-        active.close()
+        for active in versions:
+            active.close()

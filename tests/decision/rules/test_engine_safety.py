@@ -26,8 +26,9 @@ def request(i: int) -> Request:
     """A deterministic, varied request for user i: about half of them fire a rule."""
     cart = Cart(i % 4, float(i % 350), "EUR", NOW - timedelta(minutes=i % 90) if i % 5 else None)
     context = Context(region=REGIONS[i % len(REGIONS)], channel="kiosk" if i % 7 == 0 else "web")
-    return Request(f"user-{i}", PLACEMENTS[i % len(PLACEMENTS)], context=context, cart=cart,
-                   consent=i % 3 != 0)  # fmt: skip
+    return Request(
+        f"user-{i}", PLACEMENTS[i % len(PLACEMENTS)], context=context, cart=cart, consent=i % 3 != 0
+    )
 
 
 def decide_many(active: ActiveRuleset, indices: range) -> list[str | None]:
@@ -70,8 +71,24 @@ def test_rule_tier_survives_malloc_perturb() -> None:
     env = dict(os.environ, MALLOC_PERTURB_="165", PYTHONFAULTHANDLER="1")
     folder = Path(__file__).parent
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(folder), "-q", "-p", "no:cacheprovider",
-         "-k", "not perturb and not many_distinct", "-m", "not slow", "-x"],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(folder),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "not perturb and not many_distinct",
+            "-m",
+            "not slow",
+            "-x",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -12,8 +12,8 @@ from decision.domain import Cart, Context, Request
 from decision.rules import facts
 from decision.rules.active import ActiveRuleset
 from decision.rules.engine import ENGINE, Engine, _recorder
-from decision.rules.fields import FieldType
 from decision.rules.errors import RuleFileError
+from decision.rules.fields import FieldType
 from decision.rules.translate import CATCH_ALL
 from tests.decision.rules.conftest import DATA, NOW, write
 
@@ -60,7 +60,11 @@ def test_type_confusion_never_fires_a_numeric_rule(load: Load) -> None:
 
 
 def test_no_match_gives_an_outcome_without_rule(tmp_path: Path, load: Load) -> None:
-    path = write(tmp_path, 'version: "v"\nrules:\n  - {id: only, priority: 1, placements: [email], then: {content: [x]}}\n')
+    path = write(
+        tmp_path,
+        'version: "v"\nrules:\n'
+        "  - {id: only, priority: 1, placements: [email], then: {content: [x]}}\n",
+    )
     outcome = load(path).evaluate(req("home_banner"), NOW)
     assert outcome.rule_id is None
     assert outcome.ruleset_version == "v"
@@ -180,8 +184,14 @@ def test_many_simultaneous_matches_are_split_below_the_engine_stack_limit(
 def test_a_rule_with_too_many_simultaneous_alternatives_is_refused(tmp_path: Path) -> None:
     leaves = ", ".join(f'{{field: cart.value, op: ">", value: {i}}}' for i in range(7))
     condition = f"{{all: [{{any: [{leaves}]}}, {{any: [{leaves}]}}]}}"
-    path = write(tmp_path, f'version: "x"\nrules:\n  - {{id: wide, priority: 1, when: {condition}, then: {{content: [a]}}}}\n')
+    path = write(
+        tmp_path,
+        f'version: "x"\nrules:\n'
+        f"  - {{id: wide, priority: 1, when: {condition}, then: {{content: [a]}}}}\n",
+    )
     from decision.rules.compiler import compile_path
 
-    with pytest.raises(RuleFileError, match=r"rule wide: condition has 49 alternatives .* split the rule"):
+    with pytest.raises(
+        RuleFileError, match=r"rule wide: condition has 49 alternatives .* split the rule"
+    ):
         compile_path(path)
