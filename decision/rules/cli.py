@@ -106,6 +106,9 @@ def explain(path: Path, request_text: str, now: datetime | None) -> None:
             f"  {'MATCH' if v.matches else 'no   '} {rule.id} (priority {rule.priority}): "
             f"{v.reason}"
         )
+        if v.reason.startswith("condition"):
+            for line in reference.leaf_lines(rule.condition, facts, compiled.key_of):
+                click.echo(f"        {line}")
     matching = [r for r in ranked(compiled.rules) if verdicts[r.id].matches]
     if outcome.rule_id is None:
         click.echo("winner: none (no rule matched; the model tier decides)")

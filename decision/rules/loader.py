@@ -9,7 +9,6 @@ the YAML core schema are refused by the safe constructor (Y1).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,8 +196,3 @@ def walk_lines(document: Any, loc: tuple[int | str, ...]) -> int:
         else:
             break
     return line
-
-
-def iter_files(files: list[SourceFile]) -> Iterator[tuple[str, Any]]:
-    for source in files:
-        yield source.name, source.document

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from decision.rules.arbitrate import winner
 from decision.rules.compiled import CompiledRule, CompiledRuleset
-from decision.rules.condition import AllOf, AnyOf, Compare, Condition, Exists, Not
+from decision.rules.condition import AllOf, AnyOf, Compare, Condition, Exists, Not, leaves
 from decision.rules.facts import NOW_KEY, Fact
 
 Truth = bool | None  # None = unknown
@@ -48,6 +48,27 @@ def truth(condition: Condition, facts: Mapping[str, Fact], key_of: Callable[[str
         return False if False in values else (None if None in values else True)
     assert isinstance(condition, AnyOf)
     return True if True in values else (None if None in values else False)
+
+
+def leaf_lines(
+    condition: Condition | None, facts: Mapping[str, Fact], key_of: Callable[[str], str]
+) -> list[str]:
+    """One line per comparison: the request's value and the comparison's truth (for explain)."""
+    lines = []
+    for leaf in leaves(condition):
+        value = facts.get(key_of(leaf.field))
+        test = (
+            f"{leaf.op} {leaf.value!r}"
+            if isinstance(leaf, Compare)
+            else ("exists" if leaf.present else "missing")
+        )
+        result = truth(leaf, facts, key_of)
+        shown = "missing" if value is None else repr(value)
+        lines.append(f"{leaf.field} {test}: {shown} -> {_WORD[result]}")
+    return lines
+
+
+_WORD = {True: "true", False: "false", None: "unknown"}
 
 
 @dataclass(frozen=True, slots=True)
