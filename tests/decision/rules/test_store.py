@@ -167,3 +167,17 @@ def test_watcher_keeps_serving_when_the_folder_disappears(
         threading.Event().wait(0.05)
     assert refused.is_set()
     assert store.evaluate(REQUEST, NOW).rule_id == "rule_v1"  # type: ignore[union-attr]
+
+
+def test_symlinked_folder_swap_activates_the_new_folder(tmp_path: Path) -> None:
+    """The Envoy-style deploy: `ln -s v2 new && mv -T new current` (TR10)."""
+    for version in ("v1", "v2"):
+        write(tmp_path / version, RULES.format(v=version))
+    current = tmp_path / "current"
+    current.symlink_to(tmp_path / "v1")
+    store = RulesetStore(current, poll_seconds=0.05)
+    store.load_initial()
+    (tmp_path / "new").symlink_to(tmp_path / "v2")
+    os.replace(tmp_path / "new", current)
+    assert store.reload() is None
+    assert store.evaluate(REQUEST, NOW).rule_id == "rule_v2"  # type: ignore[union-attr]
