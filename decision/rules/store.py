@@ -168,6 +168,7 @@ class RulesetStore:
             "version": current.compiled.version if current else "",
             "hash": current.compiled.content_hash if current else "",
             "rules": len(current.compiled.rules) if current else 0,
+            "engine_rulesets": len(current.chunks) if current else 0,
             "activated_at": success.at if success else None,
             "last_error": self._last_error,
             "last_error_at": failure.at if failure and self._last_error else None,

@@ -12,7 +12,7 @@ from decision.domain import Cart, Context, Request
 from decision.rules import facts
 from decision.rules.active import ActiveRuleset
 from decision.rules.engine import ENGINE, Engine, _recorder
-from decision.rules.errors import RuleFileError
+from decision.rules.errors import RuleEngineError, RuleFileError
 from decision.rules.fields import FieldType
 from decision.rules.translate import CATCH_ALL
 from tests.decision.rules.conftest import DATA, NOW, write
@@ -195,3 +195,17 @@ def test_a_rule_with_too_many_simultaneous_alternatives_is_refused(tmp_path: Pat
         RuleFileError, match=r"rule wide: condition has 49 alternatives .* split the rule"
     ):
         compile_path(path)
+
+
+def test_a_ruleset_the_engine_keeps_refusing_is_quarantined() -> None:
+    """Refused posts are not followed by delete_state, so they are bounded (D1, error 303)."""
+    from decision.rules.engine import LEAK_LIMIT
+
+    engine = Engine()
+    loaded = engine.load("leaky", {CATCH_ALL: {"all": [{"m": {"$ex": {"live": 1}}}], "pri": 0}})
+    for _ in range(LEAK_LIMIT):
+        with pytest.raises(RuleEngineError, match="refused the event"):
+            engine.fire(loaded, {"live": True, "x": 1e300})
+    with pytest.raises(RuleEngineError, match="quarantined"):
+        engine.fire(loaded, {"live": True})
+    engine.unload(loaded)
