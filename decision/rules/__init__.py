@@ -1,0 +1,1 @@
+"""The rules tier: versioned YAML rule files, validated, compiled to durable-rules, hot-reloaded."""

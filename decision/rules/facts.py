@@ -1,0 +1,114 @@
+"""Turn a Request into the flat, typed, bounded event the engine sees (and nothing else).
+
+Only the fields the active rules reference are sent, under generated keys (`f0`, `f1`…), so
+request-controlled names never reach the engine and the event stays far below its
+253-property limit (D5). A value of the wrong type, a non-finite number, an over-long or
+non-UTF-8 string counts as missing. Numbers are clamped to ±1e15 and rounded to 4 decimals:
+durable-rules rejects JSON numbers in exponent notation (error 204), which Python emits
+below 1e-4 and from 1e16. Rule literals are limited to ±1e12, so clamping never changes an
+outcome.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from decision.domain import Request
+from decision.rules.fields import ATTRIBUTE_PREFIX, FieldType
+
+Fact = str | float | bool
+NOW_KEY = "now"
+LIVE_KEY = "live"
+MAX_STRING = 256
+NUMBER_CLAMP = 1e15
+Getter = Callable[[Request, datetime], object]
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Where one referenced field travels in the event; type None = presence only."""
+
+    key: str
+    field: str
+    type: FieldType | None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _idle_minutes(request: Request, now: datetime) -> object:
+    updated = request.cart.updated_at
+    if updated is None:
+        return None
+    return (_aware(now) - _aware(updated)).total_seconds() / 60.0
+
+
+def _client_hour(request: Request, now: datetime) -> object:
+    moment = request.context.client_time
+    return None if moment is None else float(moment.hour)
+
+
+_GETTERS: dict[str, Getter] = {
+    "placement": lambda r, n: r.placement,
+    "context.region": lambda r, n: r.context.region,
+    "context.device": lambda r, n: r.context.device,
+    "context.channel": lambda r, n: r.context.channel,
+    "context.locale": lambda r, n: r.context.locale,
+    "context.client_hour": _client_hour,
+    "cart.item_count": lambda r, n: r.cart.item_count,
+    "cart.value": lambda r, n: r.cart.value,
+    "cart.currency": lambda r, n: r.cart.currency,
+    "cart.idle_minutes": _idle_minutes,
+    "consent": lambda r, n: r.consent,
+}
+
+
+def getter(field: str) -> Getter:
+    """The function reading `field` from a request (attributes by key)."""
+    if field.startswith(ATTRIBUTE_PREFIX):
+        key = field[len(ATTRIBUTE_PREFIX) :]
+        return lambda r, n: r.attributes.get(key)
+    return _GETTERS[field]
+
+
+def clean(value: object, kind: FieldType | None) -> Fact | None:
+    """The engine-safe form of `value` for a field of type `kind`, or None (= missing)."""
+    if kind is None:
+        return True if any(clean(value, k) is not None for k in FieldType) else None
+    if kind is FieldType.BOOL:
+        return value if isinstance(value, bool) else None
+    if kind is FieldType.STRING:
+        if not isinstance(value, str) or not 0 < len(value) <= MAX_STRING:
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    return round(max(-NUMBER_CLAMP, min(NUMBER_CLAMP, number)), 4) + 0.0
+
+
+def now_seconds(now: datetime) -> float:
+    """Server time as whole epoch seconds (windows are whole seconds too)."""
+    return float(math.floor(_aware(now).timestamp()))
+
+
+def build(
+    request: Request, now: datetime, slots: tuple[tuple[Slot, Getter], ...]
+) -> dict[str, Fact]:
+    """The event for one decision: typed facts for the used fields, plus now and a marker."""
+    facts: dict[str, Fact] = {LIVE_KEY: True, NOW_KEY: now_seconds(now)}
+    for slot, read in slots:
+        value = clean(read(request, now), slot.type)
+        if value is not None:
+            facts[slot.key] = value
+    return facts
