@@ -141,11 +141,11 @@ def _latency(entry: Entry, seconds: float) -> None:
     assert entry.target is not None
     figures = entry.figures
     figures.max_rps = statistics.median(entry.maxima)
+    figures.decisions_per_s = figures.max_rps * entry.target.decisions_per_request
     figures.server_cpu_pct = statistics.median(entry.server_cpu)
     figures.load_cpu_pct = statistics.median(entry.client_cpu)
     if figures.server_cpu_pct > 0:
         figures.decisions_per_cpu_s = figures.decisions_per_s / (figures.server_cpu_pct / 100)
-    figures.decisions_per_s = figures.max_rps * entry.target.decisions_per_request
     figures.open_rate = figures.max_rps / 2
     opened = _run(entry, seconds, "open", rate=figures.open_rate)
     figures.p50_ms, figures.p90_ms, figures.p99_ms = (opened.percentile(q) for q in PERCENTILES)

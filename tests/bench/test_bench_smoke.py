@@ -46,6 +46,8 @@ def test_tiny_run_measures_ceiling_and_decide_and_reports_a_missing_peer(tmp_pat
         assert 0 < case["p50_ms"] <= case["p90_ms"] <= case["p99_ms"]
         assert case["peak_rss_mb"] > 0
         assert case["failed_requests"] == 0
+        assert case["server_cpu_pct"] > 0
+        assert case["decisions_per_cpu_s"] > 0
         assert len(case["latency_curve_ms"]) > 100
     batch = cases["decide_batch"]
     assert batch["decisions_per_s"] == pytest.approx(batch["max_rps"] * 64)
