@@ -30,9 +30,7 @@ def test_tiny_run_measures_ceiling_and_decide_and_reports_a_missing_peer(tmp_pat
         # no registry there: the mlflow peer must be reported unavailable (and no empty
         # registry created), while the rest still runs
         "--tracking-uri", f"sqlite:///{tmp_path / 'registry' / 'mlflow.db'}",
-        "--rules-path", str(tmp_path / "rules"),
     ]  # fmt: skip
-    (tmp_path / "rules").mkdir()
     done = subprocess.run(command, capture_output=True, text=True, timeout=100, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
