@@ -106,10 +106,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args()
     results = []
-    print(
-        f"{'rules':>6} {'chunks':>6} {'evaluate µs':>12} {'engine µs':>10} "
-        f"{'compile+load ms':>16} {'fired':>6}"
-    )
+    print(f"{'rules':>6} {'chunks':>6} {'evaluate µs':>12} {'engine µs':>10} {'compile+load ms':>16} {'fired':>6}")
     for size in args.sizes:
         row = measure(size, args.decisions, args.repeats, args.seed)
         results.append(row)

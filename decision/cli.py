@@ -14,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import ValidationError
 
 from decision import __version__
+from decision.rules.cli import rules
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
@@ -175,6 +176,9 @@ def health(target: str, service: str, timeout: float) -> None:
     click.echo(status)
     if reply.status != health_pb2.HealthCheckResponse.SERVING:
         sys.exit(1)
+
+
+cli.add_command(rules)
 
 
 def main() -> None:

@@ -102,10 +102,7 @@ def explain(path: Path, request_text: str, now: datetime | None) -> None:
     click.echo(f"ruleset {compiled.version} ({compiled.content_hash[:12]}) at {moment.isoformat()}")
     for rule in ranked(compiled.rules):
         v = verdicts[rule.id]
-        click.echo(
-            f"  {'MATCH' if v.matches else 'no   '} {rule.id} (priority {rule.priority}): "
-            f"{v.reason}"
-        )
+        click.echo(f"  {'MATCH' if v.matches else 'no   '} {rule.id} (priority {rule.priority}): {v.reason}")
         if v.reason.startswith("condition"):
             for line in reference.leaf_lines(rule.condition, facts, compiled.key_of):
                 click.echo(f"        {line}")
@@ -118,10 +115,7 @@ def explain(path: Path, request_text: str, now: datetime | None) -> None:
             if len(matching) == 1
             else (f"highest priority of {len(matching)} matches (ties: declared first)")
         )
-        click.echo(
-            f"winner: {outcome.rule_id} -> {list(outcome.content_ids)} "
-            f"{dict(outcome.parameters)} ({why})"
-        )
+        click.echo(f"winner: {outcome.rule_id} -> {list(outcome.content_ids)} {dict(outcome.parameters)} ({why})")
 
 
 if __name__ == "__main__":

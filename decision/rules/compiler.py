@@ -65,9 +65,7 @@ def _reason(error: Any) -> str:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"unknown key '{key}'{hint}"
     given = error.get("input")
-    seen = (
-        f" (YAML read {type(given).__name__} {given!r}; quote it)" if kind == "string_type" else ""
-    )
+    seen = f" (YAML read {type(given).__name__} {given!r}; quote it)" if kind == "string_type" else ""
     return f"'{loc}': {error['msg']}{seen}"
 
 
@@ -95,9 +93,7 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
 
 def _validate_file(source: SourceFile, problems: _Problems) -> RuleFileModel | None:
     if not isinstance(source.document, MarkedDict):
-        problems.add(
-            source.name, 1, None, "a rule file must be a mapping with 'version' and 'rules'"
-        )
+        problems.add(source.name, 1, None, "a rule file must be a mapping with 'version' and 'rules'")
         return None
     try:
         return RuleFileModel.model_validate(source.document)
@@ -208,9 +204,7 @@ def compile_sources(sources: list[SourceFile], problems: _Problems) -> CompiledR
         for index, spec in enumerate(model.rules):
             line = source.document["rules"].item_lines[index]
             if spec.id in seen:
-                problems.add(
-                    source.name, line, spec.id, f"duplicate rule id (first in {seen[spec.id]})"
-                )
+                problems.add(source.name, line, spec.id, f"duplicate rule id (first in {seen[spec.id]})")
             seen.setdefault(spec.id, f"{Path(source.name).name}:{line}")
             compiled = _compile_rule(spec, len(rules), source, index, problems)
             if compiled:
@@ -234,15 +228,10 @@ def _assemble(
     types: dict[str, FieldType | None],
     cases: list[Case],
 ) -> CompiledRuleset:
-    slots = tuple(
-        (facts.Slot(f"f{i}", name, types[name]), facts.getter(name))
-        for i, name in enumerate(sorted(types))
-    )
+    slots = tuple((facts.Slot(f"f{i}", name, types[name]), facts.getter(name)) for i, name in enumerate(sorted(types)))
     keys = {slot.field: slot.key for slot, _ in slots}
     definitions = tuple(translate.definitions(tuple(rules), keys.__getitem__))
-    return CompiledRuleset(
-        version, digest, tuple(rules), slots, MappingProxyType(keys), definitions, tuple(cases)
-    )
+    return CompiledRuleset(version, digest, tuple(rules), slots, MappingProxyType(keys), definitions, tuple(cases))
 
 
 def compile_path(path: Path) -> CompiledRuleset:

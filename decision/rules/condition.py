@@ -186,8 +186,7 @@ def _typed_compare(
         allowed = " ".join(sorted(_ALLOWED[expected]))
         report(
             line,
-            f"operator '{op}' does not apply to {expected.value} field '{name}' "
-            f"(allowed: {allowed})",
+            f"operator '{op}' does not apply to {expected.value} field '{name}' (allowed: {allowed})",
         )
         return None
     normal = tuple(_normal(v) for v in values)

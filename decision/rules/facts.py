@@ -102,9 +102,7 @@ def now_seconds(now: datetime) -> float:
     return float(math.floor(_aware(now).timestamp()))
 
 
-def build(
-    request: Request, now: datetime, slots: tuple[tuple[Slot, Getter], ...]
-) -> dict[str, Fact]:
+def build(request: Request, now: datetime, slots: tuple[tuple[Slot, Getter], ...]) -> dict[str, Fact]:
     """The event for one decision: typed facts for the used fields, plus now and a marker."""
     facts: dict[str, Fact] = {LIVE_KEY: True, NOW_KEY: now_seconds(now)}
     for slot, read in slots:

@@ -60,9 +60,7 @@ def lookup(name: str) -> Field | None:
     if is_attribute(name):
         key = name[len(ATTRIBUTE_PREFIX) :]
         if not _ATTRIBUTE_KEY.match(key):
-            raise UnknownFieldError(
-                f"attribute key '{key}' must be letters, digits or _ (at most 64)"
-            )
+            raise UnknownFieldError(f"attribute key '{key}' must be letters, digits or _ (at most 64)")
         return None
     if name in FIELDS:
         return FIELDS[name]

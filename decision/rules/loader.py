@@ -65,9 +65,7 @@ class _MarkingLoader(_Parser):  # type: ignore[misc]
                 raise RuleFileError(self.file, line, None, f"key {key!r} must be a string")
             if key in result:
                 first = result.key_lines[key]
-                raise RuleFileError(
-                    self.file, line, None, f"duplicate key '{key}' (first given on line {first})"
-                )
+                raise RuleFileError(self.file, line, None, f"duplicate key '{key}' (first given on line {first})")
             result.key_lines[key] = line
             result[key] = self.construct_object(value_node, deep=True)
         return result
@@ -114,9 +112,7 @@ def parse_text(text: str, file: str) -> Any:
 def rule_files(path: Path) -> list[Path]:
     """The files of a ruleset: `path` itself, or the `*.yaml` files directly in the folder."""
     if path.is_dir():
-        return sorted(
-            p for p in path.iterdir() if p.name.endswith(RULE_FILE_SUFFIX) and p.name[0] != "."
-        )
+        return sorted(p for p in path.iterdir() if p.name.endswith(RULE_FILE_SUFFIX) and p.name[0] != ".")
     return [path]
 
 
@@ -132,9 +128,7 @@ def read_bytes(file: Path, root: Path) -> bytes:
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise RuleFileError(
-                name, 1, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes"
-            )
+            raise RuleFileError(name, 1, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
         with file.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:

@@ -50,18 +50,12 @@ def truth(condition: Condition, facts: Mapping[str, Fact], key_of: Callable[[str
     return True if True in values else (None if None in values else False)
 
 
-def leaf_lines(
-    condition: Condition | None, facts: Mapping[str, Fact], key_of: Callable[[str], str]
-) -> list[str]:
+def leaf_lines(condition: Condition | None, facts: Mapping[str, Fact], key_of: Callable[[str], str]) -> list[str]:
     """One line per comparison: the request's value and the comparison's truth (for explain)."""
     lines = []
     for leaf in leaves(condition):
         value = facts.get(key_of(leaf.field))
-        test = (
-            f"{leaf.op} {leaf.value!r}"
-            if isinstance(leaf, Compare)
-            else ("exists" if leaf.present else "missing")
-        )
+        test = f"{leaf.op} {leaf.value!r}" if isinstance(leaf, Compare) else ("exists" if leaf.present else "missing")
         result = truth(leaf, facts, key_of)
         shown = "missing" if value is None else repr(value)
         lines.append(f"{leaf.field} {test}: {shown} -> {_WORD[result]}")

@@ -47,9 +47,7 @@ def self_test(active: ActiveRuleset) -> None:
     if failures:
         raise RuleFileError.collect(
             [
-                RuleFileError(
-                    r.case.file, r.case.line, None, f"test '{r.case.spec.name}' failed: {r.why}"
-                )
+                RuleFileError(r.case.file, r.case.line, None, f"test '{r.case.spec.name}' failed: {r.why}")
                 for r in failures
             ]
         )

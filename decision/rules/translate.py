@@ -106,9 +106,7 @@ def _chunk(rules: list[CompiledRule], key_of: KeyOf) -> dict[str, Json]:
     return result
 
 
-def definitions(
-    rules: tuple[CompiledRule, ...], key_of: KeyOf, budget: int = CHUNK_BUDGET
-) -> list[dict[str, Json]]:
+def definitions(rules: tuple[CompiledRule, ...], key_of: KeyOf, budget: int = CHUNK_BUDGET) -> list[dict[str, Json]]:
     """Engine rulesets, best rules first; each: its rules with `pri` 0..n-1, then the catch-all.
 
     Every rule must fit the budget on its own (the compiler checks it first).

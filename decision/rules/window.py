@@ -27,9 +27,7 @@ def _seconds(moment: datetime | None, zone: ZoneInfo | None, key: str) -> float 
         return None
     if moment.tzinfo is None:
         if zone is None:
-            raise WindowError(
-                f"'{key}' has no time zone: add an offset (e.g. +02:00 or Z) or 'timezone:'"
-            )
+            raise WindowError(f"'{key}' has no time zone: add an offset (e.g. +02:00 or Z) or 'timezone:'")
         moment = moment.replace(tzinfo=zone)
     if moment.microsecond:
         raise WindowError(f"'{key}' must be whole seconds")

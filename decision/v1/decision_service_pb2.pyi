@@ -470,7 +470,7 @@ class Provenance(_message.Message):
     """Registered model name and version that ranked the items (source MODEL)."""
     model_version: _builtins.str
     ruleset_hash: _builtins.str
-    """Content hash of the ruleset (first 12 hex digits of its SHA-256)."""
+    """SHA-256 (hex) of the ruleset's files: which exact text decided."""
     @_builtins.property
     def fallback_reasons(self) -> _containers.RepeatedScalarFieldContainer[Global___FallbackReason.ValueType]:
         """Why earlier tiers did not decide, in tier order (empty for RULE)."""

@@ -23,7 +23,8 @@ def _children(pid: int) -> list[psutil.Process]:
 def _decide(port: int) -> pb.DecideResponse:
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         return pb_grpc.DecisionServiceStub(channel).Decide(
-            pb.DecideRequest(user_id="u1", placement="home_banner"), timeout=5
+            pb.DecideRequest(user_id="u1", placement="home_banner", personalization_consent=pb.CONSENT_GRANTED),
+            timeout=5,
         )
 
 

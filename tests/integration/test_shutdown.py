@@ -67,7 +67,8 @@ def test_signal_stops_the_server_with_exit_code_zero(tmp_path: Path, signum: sig
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             reply = pb_grpc.DecisionServiceStub(channel).Decide(
-                pb.DecideRequest(user_id="u1", placement="email"), timeout=5
+                pb.DecideRequest(user_id="u1", placement="email", personalization_consent=pb.CONSENT_GRANTED),
+                timeout=5,
             )
         assert reply.items[0].content_id == "email_newsletter"
         process.send_signal(signum)

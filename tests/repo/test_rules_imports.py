@@ -24,8 +24,6 @@ def test_durable_rules_has_one_importer() -> None:
         str(path.relative_to(ROOT))
         for folder in ("decision", "bench", "training")
         for path in (ROOT / folder).rglob("*.py")
-        if any(
-            m.split(".")[0] in ("durable", "durable_rules_engine") for m in imported_modules(path)
-        )
+        if any(m.split(".")[0] in ("durable", "durable_rules_engine") for m in imported_modules(path))
     }
     assert importers == {"decision/rules/engine.py"}

@@ -52,9 +52,7 @@ def test_explain_shows_matches_and_winner(tmp_path: Path) -> None:
     }
     request_file = tmp_path / "req.json"
     request_file.write_text(json.dumps(body))
-    code, out = run(
-        "explain", "rules", "--request", f"@{request_file}", "--now", "2026-12-10T12:00:00Z"
-    )
+    code, out = run("explain", "rules", "--request", f"@{request_file}", "--now", "2026-12-10T12:00:00Z")
     assert code == 0, out
     assert "MATCH cart_reminder_high_value (priority 200)" in out
     assert "MATCH cart_reminder (priority 100)" in out

@@ -24,9 +24,7 @@ BOUNDARIES = (0, 2, 1, 3, 7, 100, -5.5, 30.25, 22, 50, 0.5, 0.7, 1, 1e12, 1e15)
 WINDOW_EDGE = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
 
 edge_numbers = st.one_of(
-    st.sampled_from(BOUNDARIES).flatmap(
-        lambda b: st.sampled_from([b, b + 0.0001, b - 0.0001, -b, b + 0.00001])
-    ),
+    st.sampled_from(BOUNDARIES).flatmap(lambda b: st.sampled_from([b, b + 0.0001, b - 0.0001, -b, b + 0.00001])),
     st.floats(allow_nan=False, allow_infinity=True, width=64),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.just(-0.0),
@@ -71,9 +69,7 @@ def requests(draw: st.DrawFn) -> tuple[Request, datetime]:
     now = draw(moments)
     idle = draw(st.one_of(st.none(), edge_numbers.filter(lambda m: abs(m) < 1e8)))
     cart = Cart(
-        item_count=draw(
-            st.one_of(st.sampled_from([0, 1, 2, 3, 7, -1]), st.integers(-(2**40), 2**40))
-        ),
+        item_count=draw(st.one_of(st.sampled_from([0, 1, 2, 3, 7, -1]), st.integers(-(2**40), 2**40))),
         value=draw(edge_numbers),
         currency=draw(st.sampled_from(["", "EUR", "USD"])),
         updated_at=None if idle is None else now - timedelta(minutes=idle),
@@ -133,9 +129,7 @@ LEAF_FIELDS = {
 
 @st.composite
 def conditions(draw: st.DrawFn, depth: int = 0) -> str:
-    kind = draw(
-        st.sampled_from(["leaf", "leaf", "all", "any", "not", "exists"] if depth < 3 else ["leaf"])
-    )
+    kind = draw(st.sampled_from(["leaf", "leaf", "all", "any", "not", "exists"] if depth < 3 else ["leaf"]))
     if kind in ("all", "any"):
         items = draw(st.lists(conditions(depth + 1), min_size=1, max_size=3))
         return f"{{{kind}: [{', '.join(items)}]}}"

@@ -26,9 +26,7 @@ def request(i: int) -> Request:
     """A deterministic, varied request for user i: about half of them fire a rule."""
     cart = Cart(i % 4, float(i % 350), "EUR", NOW - timedelta(minutes=i % 90) if i % 5 else None)
     context = Context(region=REGIONS[i % len(REGIONS)], channel="kiosk" if i % 7 == 0 else "web")
-    return Request(
-        f"user-{i}", PLACEMENTS[i % len(PLACEMENTS)], context=context, cart=cart, consent=i % 3 != 0
-    )
+    return Request(f"user-{i}", PLACEMENTS[i % len(PLACEMENTS)], context=context, cart=cart, consent=i % 3 != 0)
 
 
 def decide_many(active: ActiveRuleset, indices: range) -> list[str | None]:

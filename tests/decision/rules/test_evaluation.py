@@ -62,8 +62,7 @@ def test_type_confusion_never_fires_a_numeric_rule(load: Load) -> None:
 def test_no_match_gives_an_outcome_without_rule(tmp_path: Path, load: Load) -> None:
     path = write(
         tmp_path,
-        'version: "v"\nrules:\n'
-        "  - {id: only, priority: 1, placements: [email], then: {content: [x]}}\n",
+        'version: "v"\nrules:\n  - {id: only, priority: 1, placements: [email], then: {content: [x]}}\n',
     )
     outcome = load(path).evaluate(req("home_banner"), NOW)
     assert outcome.rule_id is None
@@ -91,9 +90,7 @@ rules:
         (datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC), "home_banner", False),
     ],
 )
-def test_window_and_placement_filters(
-    tmp_path: Path, load: Load, now: datetime, placement: str, fires: bool
-) -> None:
+def test_window_and_placement_filters(tmp_path: Path, load: Load, now: datetime, placement: str, fires: bool) -> None:
     outcome = load(write(tmp_path, WINDOW)).evaluate(req(placement), now)
     assert (outcome.rule_id == "sale") is fires
 
@@ -164,9 +161,7 @@ def test_sanitizer(value: object, kind: FieldType | None, expected: object) -> N
     assert facts.clean(value, kind) == expected
 
 
-def test_many_simultaneous_matches_are_split_below_the_engine_stack_limit(
-    tmp_path: Path, load: Load
-) -> None:
+def test_many_simultaneous_matches_are_split_below_the_engine_stack_limit(tmp_path: Path, load: Load) -> None:
     """700 rules that all match once crashed the engine (error 303, then abort on delete)."""
     body = "".join(
         f'  - {{id: r{i}, priority: {i % 50}, when: {{field: cart.value, op: ">=", value: {i}}}, '
@@ -186,14 +181,11 @@ def test_a_rule_with_too_many_simultaneous_alternatives_is_refused(tmp_path: Pat
     condition = f"{{all: [{{any: [{leaves}]}}, {{any: [{leaves}]}}]}}"
     path = write(
         tmp_path,
-        f'version: "x"\nrules:\n'
-        f"  - {{id: wide, priority: 1, when: {condition}, then: {{content: [a]}}}}\n",
+        f'version: "x"\nrules:\n  - {{id: wide, priority: 1, when: {condition}, then: {{content: [a]}}}}\n',
     )
     from decision.rules.compiler import compile_path
 
-    with pytest.raises(
-        RuleFileError, match=r"rule wide: condition has 49 alternatives .* split the rule"
-    ):
+    with pytest.raises(RuleFileError, match=r"rule wide: condition has 49 alternatives .* split the rule"):
         compile_path(path)
 
 

@@ -45,8 +45,7 @@ def store(tmp_path: Path) -> Iterator[RulesetStore]:
 def test_first_load_failure_raises_with_every_problem(tmp_path: Path) -> None:
     write(
         tmp_path,
-        "rules:\n  - {id: a, priority: 1, then: {content: [x]},\n"
-        '     when: {field: cart.valeu, op: ">", value: 1}}\n',
+        'rules:\n  - {id: a, priority: 1, then: {content: [x]},\n     when: {field: cart.valeu, op: ">", value: 1}}\n',
     )
     store = RulesetStore(tmp_path)
     with pytest.raises(RuleFileError, match=r"missing version(.|\n)*did you mean 'cart.value'"):
@@ -142,9 +141,7 @@ def test_reloads_do_not_accumulate_engine_rulesets(store: RulesetStore, tmp_path
     assert len(ENGINE.live_names()) == before
 
 
-def test_watcher_activates_the_final_version_after_a_burst(
-    store: RulesetStore, tmp_path: Path
-) -> None:
+def test_watcher_activates_the_final_version_after_a_burst(store: RulesetStore, tmp_path: Path) -> None:
     activated = threading.Event()
     store.add_listener(lambda: activated.set() if store.status()["version"] == "v9" else None)
     store.start()
@@ -154,9 +151,7 @@ def test_watcher_activates_the_final_version_after_a_burst(
     assert store.evaluate(REQUEST, NOW).rule_id == "rule_v9"  # type: ignore[union-attr]
 
 
-def test_watcher_keeps_serving_when_the_folder_disappears(
-    store: RulesetStore, tmp_path: Path
-) -> None:
+def test_watcher_keeps_serving_when_the_folder_disappears(store: RulesetStore, tmp_path: Path) -> None:
     refused = threading.Event()
     store.start()
     (tmp_path / "rules.yaml").unlink()

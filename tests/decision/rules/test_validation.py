@@ -48,9 +48,7 @@ def test_invalid_file_is_refused_with_location(name: str, message: str) -> None:
 def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     for name in ("unknown_field.yaml", "type_mismatch.yaml"):
         shutil.copy(INVALID / name, tmp_path / name)
-    (tmp_path / "unknown_field.yaml").write_text(
-        (INVALID / "unknown_field.yaml").read_text().replace('"1"', '"2"')
-    )
+    (tmp_path / "unknown_field.yaml").write_text((INVALID / "unknown_field.yaml").read_text().replace('"1"', '"2"'))
     with pytest.raises(RuleFileError, match="unknown field") as caught:
         compile_path(tmp_path)
     text = str(caught.value)
@@ -78,9 +76,7 @@ def test_billion_laughs_is_refused_fast() -> None:
 
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     path = write(tmp_path, 'version: "1"\nrules: []\n' + "#" * MAX_FILE_BYTES)
-    with pytest.raises(
-        RuleFileError, match=rf"rules\.yaml:1: file is \d+ bytes; the limit is {MAX_FILE_BYTES}"
-    ):
+    with pytest.raises(RuleFileError, match=rf"rules\.yaml:1: file is \d+ bytes; the limit is {MAX_FILE_BYTES}"):
         compile_path(path)
 
 
