@@ -9,7 +9,7 @@ import pytest
 
 from decision.model.artifact import LocalModel, file_sha256
 from decision.model.errors import ModelLoadError, PredictionError
-from decision.model.ranker import Ranker
+from decision.model.ranker import Ranker, top_indices
 from tests.decision.model import builders
 
 
@@ -98,6 +98,17 @@ def test_top_k_breaks_ties_by_class_order(ranker: Ranker) -> None:
     probs = np.array([0.25, 0.25, 0.25, 0.25])
     assert [c for c, _ in ranker.top_k(probs, builders.CLASSES, 2)] == ["c0", "c1"]
     assert [c for c, _ in ranker.top_k(probs, ["c3", "c1", "c2"], 2)] == ["c1", "c2"]
+
+
+@pytest.mark.parametrize("size", [40, 2000], ids=["sort-path", "argpartition-path"])
+def test_top_indices_matches_a_plain_sort(size: int) -> None:
+    rng = np.random.default_rng(size)
+    for _ in range(50):
+        scores = rng.integers(0, 20, size) / 20  # many ties on purpose
+        mask = rng.random(size) < 0.6
+        k = int(rng.integers(0, 12))
+        expected = sorted(np.flatnonzero(mask), key=lambda i: (-scores[i], i))[:k]
+        assert top_indices(scores, mask, k).tolist() == expected
 
 
 def test_top_k_rejects_a_mask_of_the_wrong_shape(ranker: Ranker) -> None:
