@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -80,6 +82,8 @@ def test_first_load_then_swap_while_readers_keep_reading(
     store.start()
     wait_until(lambda: serving(store) == "1")
     assert sample("decision_model_active_info", name=registry.name, version="1") == 1
+    assert store.current is not None
+    v1_ranker = weakref.ref(store.current.ranker)
 
     seen: Counter[str] = Counter()
     errors: list[BaseException] = []
@@ -107,6 +111,8 @@ def test_first_load_then_swap_while_readers_keep_reading(
         done.set()
         reader.join(10)
     assert errors == []
+    gc.collect()
+    assert v1_ranker() is None  # released (and its native handles freed) once nobody reads it
     status = store.status()
     assert status["active_version"] == "2"
     assert status["state"] == "serving"
