@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import shutil
 import socket
 import threading
 import time
@@ -215,3 +216,27 @@ def test_unreachable_registry_at_start_is_reported(tmp_path: Path) -> None:
         assert store.current is None
     finally:
         store.stop()
+
+
+def test_missing_artifacts_keep_the_current_model(registry: Registry, store: ModelStore) -> None:
+    registry.set_alias(registry.register())
+    v2 = registry.register(builders.train_booster(seed=3))
+    shutil.rmtree(registry.model_file(v2).parent)
+    store.start()
+    wait_until(lambda: serving(store) == "1")
+    registry.set_alias(v2)
+    wait_until(lambda: store.status()["state"] == "registry_error")
+    assert serving(store) == "1"
+    assert f"download {registry.name} v{v2}" in str(store.status()["message"])
+
+
+def test_a_garbage_registry_file_keeps_the_current_model(
+    registry: Registry, store: ModelStore
+) -> None:
+    registry.set_alias(registry.register())
+    store.start()
+    wait_until(lambda: serving(store) == "1")
+    registry.db.write_bytes(bytes(range(256)) * 32)
+    wait_until(lambda: store.status()["state"] == "registry_error")
+    assert serving(store) == "1"
+    assert "file is not a database" in str(store.status()["message"])
