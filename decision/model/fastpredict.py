@@ -30,11 +30,12 @@ _PARAMETERS = b"num_threads=1"
 class _Config:
     """One FastConfig handle plus its reusable output buffer."""
 
-    __slots__ = ("handle", "out", "out_len")
+    __slots__ = ("handle", "out", "out_len", "out_ptr")
 
     def __init__(self, handle: ctypes.c_void_p, num_classes: int) -> None:
         self.handle = handle
         self.out = np.empty(num_classes, dtype=np.float64)
+        self.out_ptr = self.out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
         self.out_len = ctypes.c_int64(0)
 
 
@@ -65,7 +66,7 @@ class FastPredictor:
                     config.handle,
                     row.ctypes.data_as(ctypes.c_void_p),
                     ctypes.byref(config.out_len),
-                    config.out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+                    config.out_ptr,
                 )
             )
             if config.out_len.value != self._num_classes:

@@ -162,16 +162,21 @@ class ModelStore:
             ranker = prepare(
                 local, self._expected_version, self._expected_names, self._canary_timeout_s
             )
-        except ModelLoadError as exc:
+        except Exception as exc:  # any failure refuses the version: never a reload loop
             self._remove(local.path)
-            self._refuse(ref.version, local.sha256, str(exc), current)
+            reason = (
+                str(exc)
+                if isinstance(exc, ModelLoadError)
+                else f"model {ref.name} v{ref.version}: unexpected {type(exc).__name__} on load"
+            )
+            self._refuse(ref.version, local.sha256, reason, current)
             return
         loaded = LoadedModel(self._name, ref.version, ranker, local.path)
         previous = self._swap.publish(loaded, ref.version, local.sha256)
         MODEL_RELOADS.labels(result="success").inc()
         MODEL_INFO.labels(name=self._name, version=ref.version).set(1)
-        old = previous.version if previous else "none"
-        logger.info("model %s: v%s -> v%s (sha256 %s)", self._name, old, ref.version, local.sha256)
+        old = f"v{previous.version}" if previous else "nothing"
+        logger.info("model %s: %s -> v%s (sha256 %s)", self._name, old, ref.version, local.sha256)
         self._status.set(PollState.SERVING, f"serving v{ref.version}")
         if previous is not None:
             MODEL_INFO.remove(self._name, previous.version)
