@@ -44,6 +44,9 @@ def test_eight_threads_give_the_sequential_answers(ranker: Ranker, rows: np.ndar
             j = (i * 7 + shift) % len(rows)
             if not np.array_equal(ranker.predict_proba(rows[j]), sequential[j]):
                 wrong += 1
+            if i % 10 == 0:  # the batch path shares the booster with the fast path
+                batch = ranker.predict_batch(rows[j : j + 1])[0]
+                wrong += int(np.abs(batch - sequential[j]).max() > 1e-6)
         return wrong
 
     with ThreadPoolExecutor(max_workers=8) as pool:
