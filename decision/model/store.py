@@ -163,7 +163,7 @@ class ModelStore:
                 local, self._expected_version, self._expected_names, self._canary_timeout_s
             )
         except Exception as exc:  # any failure refuses the version: never a reload loop
-            self._remove(local.path)
+            self._prune(keep=current.path if current else None)
             reason = (
                 str(exc)
                 if isinstance(exc, ModelLoadError)
@@ -180,7 +180,7 @@ class ModelStore:
         self._status.set(PollState.SERVING, f"serving v{ref.version}")
         if previous is not None:
             MODEL_INFO.remove(self._name, previous.version)
-            self._remove(previous.path)  # loaded from memory; readers still holding it are fine
+        self._prune(keep=local.path)  # models run from memory; readers of the old one are fine
 
     def _refuse(self, version: str, sha256: str, reason: str, current: LoadedModel | None) -> None:
         """Record and log a bad version once; it is skipped until reload_now()."""
@@ -191,10 +191,12 @@ class ModelStore:
         logger.warning("model %s v%s refused, keeping %s: %s", self._name, version, keeping, reason)
         self._status.set(PollState.REFUSED, reason, log=False)
 
-    def _remove(self, path: Path) -> None:
-        """Delete the download directory of `path` (the entry directly under cache_dir)."""
-        try:
-            top = self._cache_dir / path.relative_to(self._cache_dir).parts[0]
-        except (ValueError, IndexError):
+    def _prune(self, keep: Path | None) -> None:
+        """Delete every download under cache_dir but the one holding `keep`: replaced and
+        refused versions, downloads a timed-out registry call finished late, leftovers
+        of an earlier process."""
+        if not self._cache_dir.is_dir():
             return
-        shutil.rmtree(top, ignore_errors=True)
+        for entry in self._cache_dir.iterdir():
+            if keep is None or not keep.is_relative_to(entry):
+                shutil.rmtree(entry, ignore_errors=True)
