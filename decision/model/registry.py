@@ -49,23 +49,25 @@ class RegistryClient:
 
     def resolve(self, name: str, alias: str) -> ModelRef | None:
         """The version `name@alias` points at; None when the model or the alias does not exist."""
+        _import_mlflow()
         return self._watchdog.call(f"resolve {name}@{alias}", lambda: self._resolve(name, alias))
 
     def download(self, ref: ModelRef, dest_dir: Path) -> LocalModel:
         """Copy the version's artifacts into a new directory under `dest_dir` and read them."""
+        _import_mlflow()
         return self._watchdog.call(
             f"download {ref.name} v{ref.version}", lambda: self._download(ref, dest_dir)
         )
 
     def _mlflow(self) -> Any:
-        from mlflow import MlflowClient
-
         if self._client is None:
-            self._client = MlflowClient(tracking_uri=self._uri, registry_uri=self._uri)
+            self._client = _import_mlflow().MlflowClient(
+                tracking_uri=self._uri, registry_uri=self._uri
+            )
         return self._client
 
     def _resolve(self, name: str, alias: str) -> ModelRef | None:
-        from mlflow.exceptions import MlflowException
+        from mlflow.exceptions import MlflowException  # already imported: a dict lookup
 
         try:
             mv = self._mlflow().get_model_version_by_alias(name, alias)
@@ -78,18 +80,20 @@ class RegistryClient:
         return ModelRef(name, str(mv.version), mv.run_id or "", str(mv.source))
 
     def _download(self, ref: ModelRef, dest_dir: Path) -> LocalModel:
-        import mlflow.artifacts
-
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        target = Path(tempfile.mkdtemp(prefix=f"{ref.name}-v{ref.version}-", dir=dest_dir))
+        what = f"download {ref.name} v{ref.version}"
+        try:
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            target = Path(tempfile.mkdtemp(prefix=f"{ref.name}-v{ref.version}-", dir=dest_dir))
+        except OSError as exc:
+            raise RegistryError(f"{what}: cannot write to {dest_dir} ({exc.strerror})") from None
         try:
             uri = self._mlflow().get_model_version_download_uri(ref.name, ref.version)
-            local = mlflow.artifacts.download_artifacts(
+            local = _import_mlflow().artifacts.download_artifacts(
                 artifact_uri=uri, dst_path=str(target), tracking_uri=self._uri
             )
         except Exception as exc:
             shutil.rmtree(target, ignore_errors=True)
-            raise self._error(f"download {ref.name} v{ref.version}", exc) from None
+            raise self._error(what, exc) from None
         try:
             return read_local_model(Path(local), ref.name, ref.version)
         except Exception:
@@ -100,6 +104,17 @@ class RegistryClient:
         lines = str(exc).strip().splitlines()
         first = redact(lines[0])[:300] if lines else ""
         return RegistryError(f"{what} at {self.safe_uri}: {type(exc).__name__}: {first}")
+
+
+def _import_mlflow() -> Any:
+    """MLflow, imported on first use in the caller's thread: the import takes seconds, which
+    must not count against a registry call's deadline, and a process without a registry
+    never pays for it."""
+    import mlflow
+    import mlflow.artifacts
+    import mlflow.exceptions
+
+    return mlflow
 
 
 def _is_not_found(exc: BaseException) -> bool:
