@@ -7,12 +7,13 @@ score it). Outputs that are not finite are refused, so no NaN reaches a response
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 
 import lightgbm
 import numpy as np
 
-from decision.model.artifact import LocalModel, file_sha256
+from decision.model.artifact import LocalModel
 from decision.model.errors import ModelLoadError, PredictionError
 from decision.model.fastpredict import FastPredictor
 
@@ -36,11 +37,15 @@ class Ranker:
     def load(cls, model: LocalModel) -> Ranker:
         """Load in-process; call only after the canary passed for the same bytes (sha256)."""
         where = f"model {model.name} v{model.version}"
-        if file_sha256(model.model_file) != model.sha256:
+        try:
+            data = model.model_file.read_bytes()  # hashed and parsed from one read
+        except OSError as exc:
+            raise ModelLoadError(f"{where}: cannot read {model.model_file.name}") from exc
+        if hashlib.sha256(data).hexdigest() != model.sha256:
             raise ModelLoadError(f"{where}: {model.model_file.name} changed after the canary")
         try:
-            booster = lightgbm.Booster(model_str=model.model_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, lightgbm.basic.LightGBMError) as exc:
+            booster = lightgbm.Booster(model_str=data.decode("utf-8"))
+        except (UnicodeDecodeError, lightgbm.basic.LightGBMError) as exc:
             raise ModelLoadError(f"{where}: load failed ({type(exc).__name__})") from None
         if booster.num_model_per_iteration() != len(model.classes):
             raise ModelLoadError(f"{where}: booster classes != metadata classes")
