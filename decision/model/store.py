@@ -109,13 +109,13 @@ class ModelStore:
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                self.poll_once()
+                self._poll_once()
             except Exception:  # a bug here must not end polling or reach a request
                 logger.exception("model store: unexpected error while polling %s", self._name)
             self._wake.wait(self._poll_seconds)
             self._wake.clear()
 
-    def poll_once(self) -> None:
+    def _poll_once(self) -> None:
         """One poll: resolve the alias and load the version it names if it is new."""
         if self._forget_refusals:
             self._forget_refusals = False
