@@ -1,0 +1,1 @@
+"""The model tier's machinery: registry access, safe loading, fast ranking, hot swap."""
