@@ -79,8 +79,9 @@ class Catalog:
         seen: dict[str, int] = {}
         for i, item in enumerate(items, start=1):
             if item.content_id in seen:
+                first = seen[item.content_id]
                 raise CatalogError(
-                    f"{path}: row {i}: content_id {item.content_id!r} repeats row {seen[item.content_id]}"
+                    f"{path}: row {i}: content_id {item.content_id!r} repeats row {first}"
                 )
             seen[item.content_id] = i
         return cls(items)
