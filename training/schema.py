@@ -130,10 +130,6 @@ def validate(
 
 
 def _check(column: Column, values: pd.Series) -> tuple[pd.Series, np.ndarray, str]:
-    present = (
-        values.notna().to_numpy()
-        & (values.astype("string").str.strip() != "").fillna(False).to_numpy()
-    )
     if column.kind == "timestamp":
         stamps = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
         return stamps, stamps.isna().to_numpy(), "an ISO-8601 timestamp"
@@ -141,8 +137,14 @@ def _check(column: Column, values: pd.Series) -> tuple[pd.Series, np.ndarray, st
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
         raw = numbers.to_numpy(dtype=np.float64)
         finite = np.isfinite(raw) & (np.nan_to_num(raw, nan=-1.0) >= 0)
+        if values.dtype.kind in "fiu":  # already numeric (Parquet): NaN is "empty"
+            present = ~np.isnan(raw) | np.isinf(raw)
+        else:
+            present = _present(values.astype("string"))
         return numbers.where(present), present & ~finite, "a finite number >= 0 or empty"
-    text = values.astype("string").str.strip().where(present)
+    strings = values.astype("string").str.strip()
+    present = _present(strings)
+    text = strings.where(present)
     if column.kind == "category":
         return text, ~text.isin(EVENT_TYPES).to_numpy(), "one of " + "|".join(EVENT_TYPES)
     if column.required:
@@ -150,10 +152,17 @@ def _check(column: Column, values: pd.Series) -> tuple[pd.Series, np.ndarray, st
     return text, np.zeros(len(values), dtype=bool), ""
 
 
+def _present(strings: pd.Series) -> np.ndarray:
+    """Not missing and not blank."""
+    return (strings.notna() & (strings.str.strip() != "")).fillna(False).to_numpy(dtype=bool)
+
+
 def _note(
     problems: list[BadValue], raw: pd.DataFrame, name: str, wrong: np.ndarray, expected: str
 ) -> None:
     rows = np.flatnonzero(wrong)
+    if not len(rows):
+        return
     values = raw[name].to_numpy()[rows] if name in raw.columns else [None] * len(rows)
     problems.extend(
         BadValue(int(r) + 1, name, _show(v), expected) for r, v in zip(rows, values, strict=True)
