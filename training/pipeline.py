@@ -68,10 +68,11 @@ def prepare(cfg: TrainConfig) -> Prepared:
         total=len(inputs.events), desc="features", unit="ev", disable=not cfg.progress
     ) as bar:
         dataset, profiles = build(inputs.events, inputs.catalog, bar.update)
+    split = temporal(dataset, cfg.valid, cfg.test)  # fails on too little data: before writing
     written = 0
     if cfg.profiles_out is not None:
         written = write_snapshot(cfg.profiles_out, profiles, snapshot_time(inputs.events))
-    return Prepared(inputs, dataset, temporal(dataset, cfg.valid, cfg.test), written)
+    return Prepared(inputs, dataset, split, written)
 
 
 def train(cfg: TrainConfig) -> TrainResult:

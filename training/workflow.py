@@ -74,8 +74,8 @@ def run_train(cfg: TrainConfig, echo: Echo) -> TrainResult:
         f"{len(p.split.test)} test; {len(p.dataset.classes)} content classes"
     )
     echo(
-        f"model: {result.booster.current_iteration()} rounds x {len(p.dataset.classes)} classes "
-        f"in {time.monotonic() - started:.1f} s\n"
+        f"model: {result.booster.current_iteration()} rounds (best on validation) x "
+        f"{len(p.dataset.classes)} classes = {result.booster.num_trees()} trees\n"
     )
     echo(result.evaluation.table() + "\n")
     if cfg.profiles_out is not None:
@@ -83,6 +83,7 @@ def run_train(cfg: TrainConfig, echo: Echo) -> TrainResult:
     reg = result.registered
     where = f"{cfg.model_name} v{reg.version}" if reg.version else "not registered"
     echo(f"mlflow: run {reg.run_id}, {where} ({cfg.tracking_uri})")
+    echo(f"done in {time.monotonic() - started:.1f} s")
     return result
 
 
