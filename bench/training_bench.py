@@ -13,6 +13,7 @@ the data beyond the test-set artifact). Results go to bench/results/training.jso
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import subprocess
@@ -49,8 +50,11 @@ def train_one(data: Path) -> dict[str, float]:
     out["evaluate_s"] = time.perf_counter() - t
     out["total_s"] = sum(out.values())
     out.update(
-        events=len(inputs.events), decisions=len(dataset), train_rows=len(split.train),
-        rounds=booster.current_iteration(), users=len(profiles),
+        events=len(inputs.events),
+        decisions=len(dataset),
+        train_rows=len(split.train),
+        rounds=booster.current_iteration(),
+        users=len(profiles),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         model_top1=evaluation.overall["model"]["top1"],
         truth_top1=evaluation.overall["ground_truth"]["top1"],
@@ -62,8 +66,20 @@ def generate(size: int) -> Path:
     data = RESULTS / f"data-{size}"
     if not (data / "catalog.json").exists():
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "training", "generate", "--events", str(size),
-                        "--out", str(data)], check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "training",
+                "generate",
+                "--events",
+                str(size),
+                "--out",
+                str(data),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
         (data / "generate_seconds").write_text(f"{time.perf_counter() - started:.1f}\n")
     return data
 
@@ -79,24 +95,55 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         data = generate(size)
-        child = subprocess.run([sys.executable, __file__, "--child", str(data)], check=True,
-                               capture_output=True, text=True, cwd=ROOT)
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(data)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         row = json.loads(child.stdout.strip().splitlines()[-1])
         row["generate_s"] = float((data / "generate_seconds").read_text())
         rows.append(row)
-        print(f"{size:>9} events: {row['total_s']:.1f} s, peak {row['peak_rss_mb']:.0f} MB", flush=True)
-    keys = ["events", "decisions", "rounds", "generate_s", "load_s", "features_s", "fit_s",
-            "evaluate_s", "total_s", "peak_rss_mb", "model_top1", "truth_top1"]
+        print(
+            f"{size:>9} events: {row['total_s']:.1f} s, peak {row['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
+    keys = [
+        "events",
+        "decisions",
+        "rounds",
+        "generate_s",
+        "load_s",
+        "features_s",
+        "fit_s",
+        "evaluate_s",
+        "total_s",
+        "peak_rss_mb",
+        "model_top1",
+        "truth_top1",
+    ]
     print("\n" + " | ".join(keys))
     for row in rows:
-        print(" | ".join(f"{row[k]:.3f}" if isinstance(row[k], float) and row[k] < 1
-                         else f"{row[k]:.0f}" if isinstance(row[k], float) else str(row[k])
-                         for k in keys))
-    for a, b in zip(rows, rows[1:], strict=False):
-        print(f"\n{a['events']} -> {b['events']} events (x{b['events'] / a['events']:.1f}): "
-              f"training time x{b['total_s'] / a['total_s']:.1f}, "
-              f"fit x{b['fit_s'] / a['fit_s']:.1f}, features x{b['features_s'] / a['features_s']:.1f}, "
-              f"peak memory x{b['peak_rss_mb'] / a['peak_rss_mb']:.1f}")
+        print(
+            " | ".join(
+                f"{row[k]:.3f}"
+                if isinstance(row[k], float) and row[k] < 1
+                else f"{row[k]:.0f}"
+                if isinstance(row[k], float)
+                else str(row[k])
+                for k in keys
+            )
+        )
+    for a, b in itertools.pairwise(rows):
+        print(
+            f"\n{a['events']} -> {b['events']} events (x{b['events'] / a['events']:.1f}): "
+            f"training time x{b['total_s'] / a['total_s']:.1f}, "
+            f"features x{b['features_s'] / a['features_s']:.1f}, "
+            f"fit x{b['fit_s'] / a['fit_s']:.1f} (rounds x{b['rounds'] / a['rounds']:.1f}, "
+            f"per round x{b['fit_s'] / b['rounds'] / (a['fit_s'] / a['rounds']):.1f}), "
+            f"peak memory x{b['peak_rss_mb'] / a['peak_rss_mb']:.1f}"
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "training.json").write_text(json.dumps(rows, indent=2) + "\n")
 

@@ -245,6 +245,13 @@ def bootstrap(
     tracking_uri: str, model_name: str, data_dir: Path, profiles_out: Path, n_events: int, seed: int
 ) -> None:
     """One-shot quick start: data, model, champion and snapshot, unless a champion exists."""
+    from training.fastpath import service_paths, sqlite_alias
+
+    champion = sqlite_alias(tracking_uri, model_name, "champion")
+    if champion is not None:
+        click.echo(f"{model_name}@champion is already v{champion} in {tracking_uri}; nothing to do")
+        click.echo(service_paths(tracking_uri, model_name, profiles_out, data_dir / "catalog.json"))
+        return
     from training.workflow import run_bootstrap
 
     run_bootstrap(tracking_uri, model_name, data_dir, profiles_out, n_events, seed, click.echo)

@@ -13,6 +13,7 @@ from typing import Any
 from tqdm import tqdm
 
 from training import registry
+from training.fastpath import service_paths
 from training.generate import World, write
 from training.io import DataPaths
 from training.pipeline import TrainConfig, TrainResult, train
@@ -116,7 +117,4 @@ def run_bootstrap(
         )
         version = run_train(cfg, echo).registered.version
         echo(promote(tracking_uri, model_name, version).summary())
-    echo(
-        f"\nthe service reads:\n  model     models:/{model_name}@{registry.CHAMPION} "
-        f"({tracking_uri})\n  profiles  {profiles_out}\n  catalog   {data_dir / 'catalog.json'}"
-    )
+    echo(service_paths(tracking_uri, model_name, profiles_out, data_dir / "catalog.json"))

@@ -15,6 +15,7 @@ from mlflow import MlflowClient
 from decision.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from decision.profiles import ProfileStore
 from training.cli import main
+from training.fastpath import sqlite_alias
 from training.io import DataPaths
 from training.pipeline import TrainConfig, TrainResult, evaluate_registered, train
 from training.promote import Verdict, promote
@@ -161,6 +162,30 @@ def test_bootstrap_is_idempotent(story: Story, tmp_path: Path) -> None:
     lines.clear()
     run_bootstrap(story.uri, "nbc_boot", data, profiles, 3_000, 1, lines.append)
     assert "already v1" in lines[0]
+
+
+def test_bootstrap_fast_path_reads_the_sqlite_registry(story: Story, tmp_path: Path) -> None:
+    assert sqlite_alias(story.uri, NAME, "champion") == "2"
+    assert sqlite_alias(story.uri, "unknown", "champion") is None
+    assert sqlite_alias(f"sqlite:///{tmp_path}/none.db", NAME, "champion") is None
+    assert sqlite_alias("http://127.0.0.1:1", NAME, "champion") is None
+    result = CliRunner().invoke(
+        main,
+        [
+            "bootstrap",
+            "--tracking-uri",
+            story.uri,
+            "--model-name",
+            NAME,
+            "--data",
+            str(tmp_path / "unused"),
+            "--profiles-out",
+            str(tmp_path / "p.jsonl"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{NAME}@champion is already v2" in result.output
+    assert not (tmp_path / "unused").exists()
 
 
 def test_cli(story: Story, world_dir: Path, tmp_path: Path) -> None:
