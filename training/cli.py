@@ -110,7 +110,11 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=defaults.DATA_DIR, show_default=True
+    "--out",
+    type=click.Path(path_type=Path),
+    default=defaults.DATA_DIR,
+    show_default=True,
+    help="Folder to write events, users, catalog.json and ground_truth.parquet into.",
 )
 @click.option(
     "--events",
@@ -120,7 +124,9 @@ def main(verbose: bool) -> None:
     show_default=True,
     help="Approximate number of events (1,000 to millions).",
 )
-@click.option("--seed", type=int, default=defaults.SEED, show_default=True)
+@click.option(
+    "--seed", type=int, default=defaults.SEED, show_default=True, help="Same seed, same files."
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
 )
@@ -205,6 +211,7 @@ def evaluate(version: str | None, **common: Any) -> None:
     default="top1",
     show_default=True,
     type=click.Choice(["top1", "top3", "ndcg3", "log_loss"]),
+    help="Metric compared on the candidate's test set (log_loss: lower is better).",
 )
 @click.option(
     "--margin",
@@ -232,14 +239,24 @@ def promote(
     type=click.Path(path_type=Path),
     default=defaults.DATA_DIR,
     show_default=True,
+    help="Data folder; generated here if it has no catalog.json.",
 )
 @click.option(
-    "--profiles-out", type=click.Path(path_type=Path), default=defaults.PROFILES, show_default=True
+    "--profiles-out",
+    type=click.Path(path_type=Path),
+    default=defaults.PROFILES,
+    show_default=True,
+    help="Where the service reads the profile snapshot.",
 )
 @click.option(
-    "--events", "n_events", type=click.IntRange(1_000), default=defaults.EVENTS, show_default=True
+    "--events",
+    "n_events",
+    type=click.IntRange(1_000),
+    default=defaults.EVENTS,
+    show_default=True,
+    help="Events to generate when there is no data yet.",
 )
-@click.option("--seed", type=int, default=defaults.SEED, show_default=True)
+@click.option("--seed", type=int, default=defaults.SEED, show_default=True, help="Generator seed.")
 @_friendly
 def bootstrap(
     tracking_uri: str, model_name: str, data_dir: Path, profiles_out: Path, n_events: int, seed: int
