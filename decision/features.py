@@ -81,9 +81,24 @@ FEATURE_NAMES: tuple[str, ...] = tuple(name for name, _ in _DEFINITIONS)
 FEATURE_DESCRIPTIONS: Mapping[str, str] = dict(_DEFINITIONS)
 #: Features LightGBM should treat as categorical.
 CATEGORICAL_FEATURES: tuple[str, ...] = ("last_content", "region", "device", "channel", "placement")
-FEATURE_SET_VERSION: str = hashlib.sha256(
-    repr((_DEFINITIONS, REGIONS, DEVICES, CHANNELS, PLACEMENTS, CONTENT_VOCAB, CATEGORIES)).encode()
-).hexdigest()[:12]
+
+
+def feature_set_version(definitions: object, *vocabularies: object) -> str:
+    """12 hex digits of sha256 over the definitions and everything they depend on."""
+    return hashlib.sha256(repr((definitions, *vocabularies)).encode()).hexdigest()[:12]
+
+
+_DEPENDS_ON = (
+    REGIONS,
+    DEVICES,
+    CHANNELS,
+    PLACEMENTS,
+    CONTENT_VOCAB,
+    CATEGORIES,
+    CATEGORICAL_FEATURES,
+    SESSION_GAP_SECONDS,
+)
+FEATURE_SET_VERSION: str = feature_set_version(_DEFINITIONS, *_DEPENDS_ON)
 
 _N = len(FEATURE_NAMES)
 _IX = {name: i for i, name in enumerate(FEATURE_NAMES)}

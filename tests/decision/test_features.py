@@ -14,6 +14,7 @@ from decision.features import (
     FEATURE_NAMES,
     FEATURE_SET_VERSION,
     Profile,
+    feature_set_version,
     vector,
 )
 
@@ -56,6 +57,14 @@ def test_names_are_unique_and_version_is_a_short_hash() -> None:
     assert set(CATEGORICAL_FEATURES) <= set(FEATURE_NAMES)
     assert len(FEATURE_SET_VERSION) == 12
     int(FEATURE_SET_VERSION, 16)
+
+
+def test_version_changes_with_any_definition_or_vocabulary() -> None:
+    base = feature_set_version((("a", "count of a"),), ("eu", "us"))
+    assert feature_set_version((("a", "count of a"),), ("eu", "us")) == base
+    assert feature_set_version((("a", "share of a"),), ("eu", "us")) != base
+    assert feature_set_version((("b", "count of a"),), ("eu", "us")) != base
+    assert feature_set_version((("a", "count of a"),), ("eu", "us", "apac")) != base
 
 
 def test_vector_is_float64_of_the_declared_width() -> None:
