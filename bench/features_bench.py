@@ -71,14 +71,14 @@ def main() -> None:
     request = Request(
         user_id=profile.user_id,
         placement="cart_page",
-        context=Context(region="eu", device="mobile", channel="web", client_time=now),
+        context=Context(region="DE", device="mobile", channel="web", client_time=now),
         cart=Cart(item_count=2, value=59.0, updated_at=now - timedelta(minutes=30)),
     )
     print(f"snapshot: {len(store)} users loaded in {load_s:.2f} s")
     print(f"vector(profile)   {percentiles(lambda: vector(profile, request, now))}")
     print(f"vector(None)      {percentiles(lambda: vector(None, request, now))}")
     print(f"store.get         {percentiles(lambda: store.get(profile.user_id))}")
-    print(f"catalog.eligible  {percentiles(lambda: catalog.eligible('home_banner', 'eu', now))}")
+    print(f"catalog.eligible  {percentiles(lambda: catalog.eligible('home_banner', 'DE', now))}")
 
 
 if __name__ == "__main__":

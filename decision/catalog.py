@@ -80,9 +80,7 @@ class Catalog:
         for i, item in enumerate(items, start=1):
             if item.content_id in seen:
                 first = seen[item.content_id]
-                raise CatalogError(
-                    f"{path}: row {i}: content_id {item.content_id!r} repeats row {first}"
-                )
+                raise CatalogError(f"{path}: row {i}: content_id {item.content_id!r} repeats row {first}")
             seen[item.content_id] = i
         return cls(items)
 
@@ -119,11 +117,7 @@ class Catalog:
 
 
 def _slot(items: tuple[CatalogItem, ...], placement: str, region: str) -> _Slot:
-    fits = [
-        item
-        for item in items
-        if placement in item.placements and (not item.regions or region in item.regions)
-    ]
+    fits = [item for item in items if placement in item.placements and (not item.regions or region in item.regions)]
     dated = tuple(i for i in fits if i.active_from is not None or i.active_until is not None)
     always = frozenset(i.content_id for i in fits if i not in dated)
     return _Slot(always, dated)
@@ -158,9 +152,7 @@ def _item(path: Path, row: int, raw: Any) -> CatalogItem:
         raise CatalogError(f"{where}: expected an object, got {type(raw).__name__}")
     unknown = sorted(set(raw) - {*_KNOWN_FIELDS, "attributes"})
     if unknown:
-        raise CatalogError(
-            f"{where}: unknown field {unknown[0]!r} (known: {', '.join(_KNOWN_FIELDS)})"
-        )
+        raise CatalogError(f"{where}: unknown field {unknown[0]!r} (known: {', '.join(_KNOWN_FIELDS)})")
     content_id = _text(where, raw, "content_id")
     where = f"{where} ({content_id})"
     placements = _texts(where, raw, "placements")
@@ -205,9 +197,7 @@ def _when(where: str, raw: dict[str, Any], name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError as exc:
-        raise CatalogError(
-            f"{where}: field {name!r}: expected an ISO-8601 time, got {value!r}"
-        ) from exc
+        raise CatalogError(f"{where}: field {name!r}: expected an ISO-8601 time, got {value!r}") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -29,7 +29,9 @@ from decision.domain import Request
 #: A gap longer than this between two events starts a new session.
 SESSION_GAP_SECONDS = 30 * 60
 
-REGIONS = ("eu", "us", "apac", "latam")
+#: ISO 3166-1 alpha-2 codes, as the API sends them (one market each in the generator:
+#: Europe, North America, Asia-Pacific, Latin America); other countries get code 0.
+REGIONS = ("DE", "US", "JP", "BR")
 DEVICES = ("mobile", "desktop", "tablet")
 CHANNELS = ("web", "app", "email")
 PLACEMENTS = ("home_banner", "cart_page", "product_page", "email")
@@ -160,9 +162,7 @@ class Profile:
         # only copies this block and fills the time and context slots.
         object.__setattr__(self, "_block", _user_block(self))
         purchase = math.nan if self.last_purchase is None else epoch(self.last_purchase)
-        object.__setattr__(
-            self, "_times", (epoch(self.first_seen), epoch(self.last_seen), purchase)
-        )
+        object.__setattr__(self, "_times", (epoch(self.first_seen), epoch(self.last_seen), purchase))
 
 
 def _share(total: int) -> float:
@@ -200,9 +200,7 @@ def _user_block(p: Profile) -> np.ndarray:
 
 def _cold_block() -> np.ndarray:
     block = np.zeros(_N, dtype=np.float64)
-    block[[_IX["avg_order_value"], _IX["click_rate"], _TENURE, _RECENCY, _SINCE_PURCHASE]] = (
-        math.nan
-    )
+    block[[_IX["avg_order_value"], _IX["click_rate"], _TENURE, _RECENCY, _SINCE_PURCHASE]] = math.nan
     return block
 
 

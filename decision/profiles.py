@@ -31,9 +31,7 @@ class ProfileStoreError(ValueError):
 class ProfileStore:
     """Read-only lookups of user profiles by pseudonymous user id."""
 
-    def __init__(
-        self, profiles: Iterable[Profile], *, as_of: datetime, feature_set_version: str
-    ) -> None:
+    def __init__(self, profiles: Iterable[Profile], *, as_of: datetime, feature_set_version: str) -> None:
         self._profiles = {p.user_id: p for p in profiles}
         self.as_of = as_of
         self.feature_set_version = feature_set_version
@@ -46,15 +44,12 @@ class ProfileStore:
                 header = _header(path, next(lines, ""))
                 profiles = [_parse(path, n, line) for n, line in enumerate(lines, start=2)]
         except OSError as exc:
-            raise ProfileStoreError(
-                f"{path}: cannot read profile snapshot ({exc.strerror})"
-            ) from exc
+            raise ProfileStoreError(f"{path}: cannot read profile snapshot ({exc.strerror})") from exc
         except UnicodeDecodeError as exc:
             raise ProfileStoreError(f"{path}: not UTF-8 text: {exc.reason}") from exc
         if len(profiles) != header["users"]:
             raise ProfileStoreError(
-                f"{path}: header promises {header['users']} users, file has {len(profiles)} "
-                "(truncated?)"
+                f"{path}: header promises {header['users']} users, file has {len(profiles)} (truncated?)"
             )
         return cls(
             profiles,

@@ -124,12 +124,8 @@ def main(verbose: bool) -> None:
     show_default=True,
     help="Approximate number of events (1,000 to millions).",
 )
-@click.option(
-    "--seed", type=int, default=defaults.SEED, show_default=True, help="Same seed, same files."
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
-)
+@click.option("--seed", type=int, default=defaults.SEED, show_default=True, help="Same seed, same files.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
 @_friendly
 def generate(out: Path, n_events: int, seed: int, fmt: str) -> None:
     """Write a synthetic event log, users, catalog and ground truth into OUT."""
@@ -170,17 +166,13 @@ def generate(out: Path, n_events: int, seed: int, fmt: str) -> None:
     help="Register the model in the MLflow registry (the run is logged either way).",
 )
 @_friendly
-def train(
-    profiles_out: Path, params: tuple[str, ...], rounds: int, register: bool, **common: Any
-) -> None:
+def train(profiles_out: Path, params: tuple[str, ...], rounds: int, register: bool, **common: Any) -> None:
     """Build features, train, evaluate on the test split, log and register the model."""
     from training.train import parse_param
     from training.workflow import config, run_train
 
     overrides = dict(parse_param(p) for p in params)
-    cfg = config(
-        common, profiles_out=profiles_out, params=overrides, rounds=rounds, register=register
-    )
+    cfg = config(common, profiles_out=profiles_out, params=overrides, rounds=rounds, register=register)
     run_train(cfg, click.echo)
 
 
@@ -197,8 +189,7 @@ def evaluate(version: str | None, **common: Any) -> None:
     started = time.monotonic()
     found, evaluation = evaluate_registered(config(common, profiles_out=None), version)
     click.echo(
-        f"{common['model_name']} v{found} on {common['data_dir']} "
-        f"(test split, {time.monotonic() - started:.1f} s)\n"
+        f"{common['model_name']} v{found} on {common['data_dir']} (test split, {time.monotonic() - started:.1f} s)\n"
     )
     click.echo(evaluation.table())
 
@@ -222,9 +213,7 @@ def evaluate(version: str | None, **common: Any) -> None:
 )
 @click.option("--force", is_flag=True, help="Promote regardless (recorded in a version tag).")
 @_friendly
-def promote(
-    tracking_uri: str, model_name: str, version: str | None, metric: str, margin: float, force: bool
-) -> None:
+def promote(tracking_uri: str, model_name: str, version: str | None, metric: str, margin: float, force: bool) -> None:
     """Make a version champion if it beats the champion on the same test data."""
     from training.promote import promote as run_promote
 
@@ -258,9 +247,7 @@ def promote(
 )
 @click.option("--seed", type=int, default=defaults.SEED, show_default=True, help="Generator seed.")
 @_friendly
-def bootstrap(
-    tracking_uri: str, model_name: str, data_dir: Path, profiles_out: Path, n_events: int, seed: int
-) -> None:
+def bootstrap(tracking_uri: str, model_name: str, data_dir: Path, profiles_out: Path, n_events: int, seed: int) -> None:
     """One-shot quick start: data, model, champion and snapshot, unless a champion exists."""
     from training.fastpath import service_paths, sqlite_alias
 

@@ -38,8 +38,7 @@ class Evaluation:
         seg = self.segments
         seg_head = ["segment", "value", "rows", *(f"{m} top1" for m in self.overall)]
         seg_body = [
-            [str(r.segment), str(r.value), str(r.rows)]
-            + [f"{getattr(r, m):.4f}" for m in self.overall]
+            [str(r.segment), str(r.value), str(r.rows)] + [f"{getattr(r, m):.4f}" for m in self.overall]
             for r in seg.itertuples()
         ]
         return f"{_render(head, body)}\n\n{_render(seg_head, seg_body)}"
@@ -129,9 +128,7 @@ def evaluate(
     return Evaluation(overall, _segments(test, hits, segments))
 
 
-def _segments(
-    test: Dataset, hits: dict[str, np.ndarray], extra: pd.DataFrame | None
-) -> pd.DataFrame:
+def _segments(test: Dataset, hits: dict[str, np.ndarray], extra: pd.DataFrame | None) -> pd.DataFrame:
     groups = {
         "region": test.meta["region"].replace("", "(none)"),
         "device": test.meta["device"].replace("", "(none)"),
@@ -160,8 +157,7 @@ def _render(head: list[str], body: list[list[str]]) -> str:
 
     def line(cells: list[str]) -> str:
         return "  ".join(
-            str(c).ljust(w) if i < 2 else str(c).rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
 
     rule = "  ".join("-" * w for w in widths)

@@ -73,10 +73,7 @@ class _Log:
         return cls(
             user_id=events["user_id"].astype(str).tolist(),
             event_type=events["event_type"].astype(str).tolist(),
-            **{
-                n: texts(n)
-                for n in ("content_id", "category", "region", "device", "channel", "placement")
-            },
+            **{n: texts(n) for n in ("content_id", "category", "region", "device", "channel", "placement")},
             value=events["value"].astype("float64").tolist(),
             when=list(events["timestamp"].dt.to_pydatetime()),
             when_s=(events["timestamp"].astype("int64") / 1e9).tolist(),
@@ -120,9 +117,7 @@ def build(
     class_ix = {c: i for i, c in enumerate(classes)}
     as_of = snapshot_time(events)
     log = _Log.of(events)
-    decision = (events["event_type"] == "click").to_numpy() & events["content_id"].isin(
-        class_ix
-    ).to_numpy()
+    decision = (events["event_type"] == "click").to_numpy() & events["content_id"].isin(class_ix).to_numpy()
     n, k = int(decision.sum()), len(classes)
     # preallocated: no per-row arrays to stack (that doubled peak memory at 1M events)
     X = np.empty((n, len(FEATURE_NAMES)), dtype=np.float64)
@@ -153,9 +148,7 @@ def build(
                 if content_id in class_ix:
                     past[row, class_ix[content_id]] = clicks
             ctx = request.context
-            meta.append(
-                (user, when, ctx.region, ctx.device, request.placement, profile is not None)
-            )
+            meta.append((user, when, ctx.region, ctx.device, request.placement, profile is not None))
         pending.append(i)
         if i % 10_000 == 9_999:
             progress(10_000)

@@ -144,9 +144,7 @@ class World:
 
     def _session(self, user: _User, t: datetime) -> None:
         r = self.rng
-        channel = r.choices(
-            ("web", "app", "email"), (0.5, 0.35 if user.device == 0 else 0.1, 0.15)
-        )[0]
+        channel = r.choices(("web", "app", "email"), (0.5, 0.35 if user.device == 0 else 0.1, 0.15))[0]
         state = _Session(t, channel)
         if channel == "email":
             self._click(user, state, "email")
@@ -186,9 +184,7 @@ class World:
         eligible = self._indexes.get(allowed)
         if eligible is None:
             eligible = self._indexes[allowed] = np.array(sorted(self.index[c] for c in allowed))
-        gap = (
-            (t - user.last_session_end).total_seconds() / 86400 if user.last_session_end else np.inf
-        )
+        gap = (t - user.last_session_end).total_seconds() / 86400 if user.last_session_end else np.inf
         s = State(
             user.taste,
             user.clicks,
@@ -259,21 +255,15 @@ def write(out: Path, world: World, fmt: str = "parquet") -> dict[str, Path]:
         "ground_truth": out / "ground_truth.parquet",
     }
     if fmt == "csv":
-        events.assign(timestamp=events["timestamp"].map(datetime.isoformat)).to_csv(
-            paths["events"], index=False
-        )
+        events.assign(timestamp=events["timestamp"].map(datetime.isoformat)).to_csv(paths["events"], index=False)
     else:
         events.to_parquet(paths["events"], index=False)
-    pd.DataFrame(world.users, columns=["user_id", "region", "device", "segment"]).to_csv(
-        paths["users"], index=False
-    )
+    pd.DataFrame(world.users, columns=["user_id", "region", "device", "segment"]).to_csv(paths["users"], index=False)
     paths["catalog"].write_text(world.catalog.to_json() + "\n", encoding="utf-8")
     truth = pd.DataFrame(
         world.truths,
         columns=["user_id", "timestamp", "content_id", "gt_top1", "gt_top2", "gt_top3", "gt_p"],
     )
     truth.to_parquet(paths["ground_truth"], index=False)
-    (out / "generator.json").write_text(
-        json.dumps({"events": len(world.events), "users": len(world.users)}) + "\n"
-    )
+    (out / "generator.json").write_text(json.dumps({"events": len(world.events), "users": len(world.users)}) + "\n")
     return paths

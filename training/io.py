@@ -35,9 +35,7 @@ class DataPaths:
         catalog = _first(root, "catalog", (".json", ".csv"))
         if events is None or catalog is None:
             what = "events.parquet|csv" if events is None else "catalog.json|csv"
-            raise EventLogError(
-                str(root), f"no {what} here; run `training generate --out {root}` or pass the files"
-            )
+            raise EventLogError(str(root), f"no {what} here; run `training generate --out {root}` or pass the files")
         return cls(
             events,
             catalog,

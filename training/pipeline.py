@@ -64,9 +64,7 @@ class TrainResult:
 def prepare(cfg: TrainConfig) -> Prepared:
     """Load and validate, build point-in-time rows, write the profile snapshot, split."""
     inputs = load(cfg.paths, cfg.bad_rows)
-    with tqdm(
-        total=len(inputs.events), desc="features", unit="ev", disable=not cfg.progress
-    ) as bar:
+    with tqdm(total=len(inputs.events), desc="features", unit="ev", disable=not cfg.progress) as bar:
         dataset, profiles = build(inputs.events, inputs.catalog, bar.update)
     split = temporal(dataset, cfg.valid, cfg.test)  # fails on too little data: before writing
     written = 0
@@ -80,17 +78,13 @@ def train(cfg: TrainConfig) -> TrainResult:
     prepared = prepare(cfg)
     split = prepared.split
     with tqdm(total=cfg.rounds, desc="boosting", unit="round", disable=not cfg.progress) as bar:
-        booster, params = fit(
-            split.train, split.valid, cfg.params, cfg.rounds, lambda i: bar.update(1)
-        )
+        booster, params = fit(split.train, split.valid, cfg.params, cfg.rounds, lambda i: bar.update(1))
     evaluation = evaluate_booster(booster, prepared)
     registered = _log(cfg, prepared, booster, params, evaluation)
     return TrainResult(evaluation, registered, booster, prepared)
 
 
-def evaluate_booster(
-    booster: lgb.Booster, prepared: Prepared, classes: tuple[str, ...] | None = None
-) -> ev.Evaluation:
+def evaluate_booster(booster: lgb.Booster, prepared: Prepared, classes: tuple[str, ...] | None = None) -> ev.Evaluation:
     """Model vs popularity vs personal (vs ground truth) on the test split."""
     split, inputs = prepared.split, prepared.inputs
     test = split.test
@@ -112,9 +106,7 @@ def evaluate_registered(cfg: TrainConfig, version: str | None) -> tuple[str, ev.
     client = registry.connect(cfg.tracking_uri)
     version = version or registry.alias_version(client, cfg.model_name, registry.CHAMPION)
     if version is None:
-        raise defaults.RegistryError(
-            f"{cfg.model_name!r} has no champion; pass --version or run `training promote`"
-        )
+        raise defaults.RegistryError(f"{cfg.model_name!r} has no champion; pass --version or run `training promote`")
     model = registry.load_model(client, cfg.model_name, version)
     if model.feature_set_version != FEATURE_SET_VERSION:
         raise defaults.RegistryError(
@@ -124,9 +116,7 @@ def evaluate_registered(cfg: TrainConfig, version: str | None) -> tuple[str, ev.
     return version, evaluate_booster(model.booster, prepare(cfg), model.classes)
 
 
-def align(
-    probs: np.ndarray, model_classes: tuple[str, ...], classes: tuple[str, ...]
-) -> np.ndarray:
+def align(probs: np.ndarray, model_classes: tuple[str, ...], classes: tuple[str, ...]) -> np.ndarray:
     """Reorder a model's class columns to `classes`; content it does not know scores 0."""
     if tuple(model_classes) == tuple(classes):
         return probs

@@ -33,9 +33,7 @@ class Verdict:
     def summary(self) -> str:
         old = "—" if self.champion_value is None else f"{self.champion_value:.4f}"
         who = f"champion v{self.champion}" if self.champion else "no champion"
-        outcome = (
-            f"v{self.version} is now {registry.CHAMPION if self.promoted else registry.CHALLENGER}"
-        )
+        outcome = f"v{self.version} is now {registry.CHAMPION if self.promoted else registry.CHALLENGER}"
         return (
             f"{self.metric} on v{self.version}'s test set: candidate v{self.version} "
             f"{self.candidate_value:.4f} vs {who} {old} (margin {self.margin})\n"
@@ -53,9 +51,7 @@ def promote(
 ) -> Verdict:
     """Compare, decide, and move the aliases; tags record the figures and any force."""
     if metric not in METRICS:
-        raise defaults.RegistryError(
-            f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}"
-        )
+        raise defaults.RegistryError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
     client = registry.connect(tracking_uri)
     version = version or registry.latest_version(client, model_name)
     candidate = registry.load_model(client, model_name, version)

@@ -79,15 +79,11 @@ def log_training(
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
-        mlflow.set_tags(
-            {"feature_set_version": FEATURE_SET_VERSION, "data_fingerprint": data_fingerprint}
-        )
+        mlflow.set_tags({"feature_set_version": FEATURE_SET_VERSION, "data_fingerprint": data_fingerprint})
         mlflow.log_dict(
             {
                 "feature_set_version": FEATURE_SET_VERSION,
-                "features": [
-                    {"name": n, "definition": FEATURE_DESCRIPTIONS[n]} for n in FEATURE_NAMES
-                ],
+                "features": [{"name": n, "definition": FEATURE_DESCRIPTIONS[n]} for n in FEATURE_NAMES],
             },
             "features.json",
         )
@@ -112,9 +108,7 @@ def log_training(
     version = str(info.registered_model_version) if register else None
     if version is not None:
         client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-        client.set_model_version_tag(
-            model_name, version, "feature_set_version", FEATURE_SET_VERSION
-        )
+        client.set_model_version_tag(model_name, version, "feature_set_version", FEATURE_SET_VERSION)
         client.set_model_version_tag(model_name, version, "data_fingerprint", data_fingerprint)
     return Registered(run.info.run_id, version)
 
@@ -129,9 +123,7 @@ class TestSet:
     classes: tuple[str, ...]
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(
-            path, X=self.X, y=self.y, eligible=self.eligible, classes=np.array(self.classes)
-        )
+        np.savez_compressed(path, X=self.X, y=self.y, eligible=self.eligible, classes=np.array(self.classes))
 
 
 def load_test_set(client: MlflowClient, run_id: str) -> TestSet:
@@ -139,13 +131,9 @@ def load_test_set(client: MlflowClient, run_id: str) -> TestSet:
         try:
             path = client.download_artifacts(run_id, TEST_SET, tmp)
         except (MlflowException, OSError) as exc:
-            raise RegistryError(
-                f"run {run_id} has no {TEST_SET}; was it logged by `training train`?"
-            ) from exc
+            raise RegistryError(f"run {run_id} has no {TEST_SET}; was it logged by `training train`?") from exc
         with np.load(path, allow_pickle=False) as data:
-            return TestSet(
-                data["X"], data["y"], data["eligible"], tuple(str(c) for c in data["classes"])
-            )
+            return TestSet(data["X"], data["y"], data["eligible"], tuple(str(c) for c in data["classes"]))
 
 
 def load_model(client: MlflowClient, model_name: str, version: str) -> LoadedModel:
@@ -178,9 +166,7 @@ def latest_version(client: MlflowClient, model_name: str) -> str:
     return str(max(int(v.version) for v in versions))
 
 
-def record(
-    client: MlflowClient, model_name: str, version: str, alias: str | None, tags: Mapping[str, str]
-) -> None:
+def record(client: MlflowClient, model_name: str, version: str, alias: str | None, tags: Mapping[str, str]) -> None:
     """Point `alias` at `version` (if given) and tag the version."""
     if alias:
         client.set_registered_model_alias(model_name, alias, version)

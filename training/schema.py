@@ -61,9 +61,7 @@ class BadValue:
     expected: str
 
     def __str__(self) -> str:
-        return (
-            f"row {self.row}, column {self.column!r}: got {self.value!r}, expected {self.expected}"
-        )
+        return f"row {self.row}, column {self.column!r}: got {self.value!r}, expected {self.expected}"
 
 
 class EventLogError(ValueError):
@@ -90,16 +88,13 @@ class ValidationReport:
     by_column: dict[str, int]
 
 
-def validate(
-    raw: pd.DataFrame, source: str, policy: BadRowPolicy
-) -> tuple[pd.DataFrame, ValidationReport]:
+def validate(raw: pd.DataFrame, source: str, policy: BadRowPolicy) -> tuple[pd.DataFrame, ValidationReport]:
     """Check and type the raw columns; return the clean frame (sorted by user, time)."""
     missing = [c.name for c in COLUMNS if c.required and c.name not in raw.columns]
     if missing:
         raise EventLogError(
             source,
-            f"missing required column(s) {', '.join(map(repr, missing))}; "
-            f"the columns are: {', '.join(COLUMN_NAMES)}",
+            f"missing required column(s) {', '.join(map(repr, missing))}; the columns are: {', '.join(COLUMN_NAMES)}",
         )
     if raw.empty:
         raise EventLogError(source, "the event log has no rows")
@@ -107,16 +102,12 @@ def validate(
     bad = np.zeros(len(raw), dtype=bool)
     problems: list[BadValue] = []
     for column in COLUMNS:
-        values = (
-            raw[column.name] if column.name in raw.columns else pd.Series(None, index=raw.index)
-        )
+        values = raw[column.name] if column.name in raw.columns else pd.Series(None, index=raw.index)
         typed, wrong, expected = _check(column, values)
         df[column.name] = typed
         _note(problems, raw, column.name, wrong, expected)
         bad |= wrong
-    needs_content = (
-        df["event_type"].isin(CONTENT_REQUIRED).to_numpy() & df["content_id"].isna().to_numpy()
-    )
+    needs_content = df["event_type"].isin(CONTENT_REQUIRED).to_numpy() & df["content_id"].isna().to_numpy()
     _note(problems, raw, "content_id", needs_content, "a content id for this event_type")
     bad |= needs_content
     if problems and policy is BadRowPolicy.FAIL:
@@ -157,16 +148,12 @@ def _present(strings: pd.Series) -> np.ndarray:
     return (strings.notna() & (strings.str.strip() != "")).fillna(False).to_numpy(dtype=bool)
 
 
-def _note(
-    problems: list[BadValue], raw: pd.DataFrame, name: str, wrong: np.ndarray, expected: str
-) -> None:
+def _note(problems: list[BadValue], raw: pd.DataFrame, name: str, wrong: np.ndarray, expected: str) -> None:
     rows = np.flatnonzero(wrong)
     if not len(rows):
         return
     values = raw[name].to_numpy()[rows] if name in raw.columns else [None] * len(rows)
-    problems.extend(
-        BadValue(int(r) + 1, name, _show(v), expected) for r, v in zip(rows, values, strict=True)
-    )
+    problems.extend(BadValue(int(r) + 1, name, _show(v), expected) for r, v in zip(rows, values, strict=True))
 
 
 def _show(value: object) -> str:

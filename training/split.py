@@ -29,8 +29,7 @@ def temporal(dataset: Dataset, valid: float = 0.15, test: float = 0.15) -> Split
     cut_test = _cut(times, int(n * (1 - test)))
     if not 0 < cut_valid < cut_test < n:
         raise ValueError(
-            f"{n} decisions are too few to split into train/validation/test; generate or "
-            "bring a larger event log"
+            f"{n} decisions are too few to split into train/validation/test; generate or bring a larger event log"
         )
     rows = np.arange(n)
     return Split(

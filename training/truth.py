@@ -58,9 +58,7 @@ class Truth:
         self.session = rng.normal(0, 0.4, n)
 
     def utility(self, s: State) -> np.ndarray:
-        u: np.ndarray = (
-            self.base + TASTE_WEIGHT * s.taste[self.category] + HABIT_WEIGHT * np.log1p(s.clicks)
-        )
+        u: np.ndarray = self.base + TASTE_WEIGHT * s.taste[self.category] + HABIT_WEIGHT * np.log1p(s.clicks)
         u += self.region[:, s.region] + self.device[:, s.device] + self.placement[:, s.placement]
         u += self.time_of_day[:, s.hour // 6]
         if s.cart_items:
@@ -72,9 +70,7 @@ class Truth:
         return u
 
 
-def choose(
-    utility: np.ndarray, eligible: np.ndarray, rng: np.random.Generator
-) -> tuple[int, tuple[int, ...], float]:
+def choose(utility: np.ndarray, eligible: np.ndarray, rng: np.random.Generator) -> tuple[int, tuple[int, ...], float]:
     """Sample the chosen index among `eligible` indices; also the true top 3 and p(chosen)."""
     u = utility[eligible]
     p = np.exp(u - u.max())

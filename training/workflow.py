@@ -101,10 +101,7 @@ def run_bootstrap(
     client = registry.connect(tracking_uri)
     champion = registry.alias_version(client, model_name, registry.CHAMPION)
     if champion is not None:
-        echo(
-            f"{model_name}@{registry.CHAMPION} is already v{champion} in {tracking_uri}; "
-            "nothing to do"
-        )
+        echo(f"{model_name}@{registry.CHAMPION} is already v{champion} in {tracking_uri}; nothing to do")
     else:
         if not (data_dir / "catalog.json").exists():
             echo(f"generating {n_events} events (seed {seed}) into {data_dir}")

@@ -13,7 +13,7 @@ from decision.catalog import Catalog, CatalogError
 
 ITEMS: list[dict[str, Any]] = [
     {"content_id": "a", "category": "books", "placements": ["home_banner", "email"]},
-    {"content_id": "b", "category": "toys", "placements": ["home_banner"], "regions": ["eu"]},
+    {"content_id": "b", "category": "toys", "placements": ["home_banner"], "regions": ["DE"]},
     {
         "content_id": "c",
         "category": "toys",
@@ -36,11 +36,11 @@ def write(tmp_path: Path, items: object) -> Path:
 def test_eligibility_by_placement_region_and_time(tmp_path: Path) -> None:
     catalog = Catalog.load(write(tmp_path, ITEMS))
     assert len(catalog) == 3
-    assert catalog.eligible("home_banner", "us", JAN) == {"a"}
-    assert catalog.eligible("home_banner", "eu", JAN) == {"a", "b"}
-    assert catalog.eligible("home_banner", "eu", FEB) == {"a", "b", "c"}
+    assert catalog.eligible("home_banner", "US", JAN) == {"a"}
+    assert catalog.eligible("home_banner", "DE", JAN) == {"a", "b"}
+    assert catalog.eligible("home_banner", "DE", FEB) == {"a", "b", "c"}
     assert catalog.eligible("email", "", FEB) == {"a"}
-    assert catalog.eligible("cart_page", "eu", FEB) == frozenset()
+    assert catalog.eligible("cart_page", "DE", FEB) == frozenset()
     assert catalog.get("c") is not None
     assert catalog.get("c").attributes == {"discount": "10%"}  # type: ignore[union-attr]
 
@@ -57,10 +57,10 @@ def test_csv_catalog(tmp_path: Path) -> None:
     path.write_text(
         "content_id,category,placements,regions,active_from,active_until,title\n"
         "a,books,home_banner|email,,,,Read more\n"
-        "b,toys,cart_page,eu|us,2026-01-01,,Toy sale\n"
+        "b,toys,cart_page,DE|US,2026-01-01,,Toy sale\n"
     )
     catalog = Catalog.load(path)
-    assert catalog.eligible("cart_page", "us", FEB) == {"b"}
+    assert catalog.eligible("cart_page", "US", FEB) == {"b"}
     assert catalog.get("a").attributes == {"title": "Read more"}  # type: ignore[union-attr]
 
 

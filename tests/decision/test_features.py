@@ -68,13 +68,13 @@ def test_version_changes_with_any_definition_or_vocabulary() -> None:
 
 
 def test_vector_is_float64_of_the_declared_width() -> None:
-    v = vector(profile(), request(region="eu"), NOW)
+    v = vector(profile(), request(region="DE"), NOW)
     assert v.dtype == np.float64
     assert v.shape == (len(FEATURE_NAMES),)
 
 
 def test_cold_start_has_no_history_values_and_keeps_context() -> None:
-    v = vector(None, request(region="us", device="tablet", channel="email"), NOW)
+    v = vector(None, request(region="US", device="tablet", channel="email"), NOW)
     assert at(v, "has_history") == 0
     assert at(v, "events") == 0
     assert math.isnan(at(v, "recency_hours"))

@@ -50,9 +50,7 @@ def test_round_trip_gives_equal_profiles_and_vectors(snapshot: Path) -> None:
     assert store.get("a") == sample("a", True)
     assert store.get("missing") is None
     req = Request(user_id="a", placement="home_banner")
-    np.testing.assert_array_equal(
-        vector(store.get("a"), req, NOW), vector(sample("a", True), req, NOW)
-    )
+    np.testing.assert_array_equal(vector(store.get("a"), req, NOW), vector(sample("a", True), req, NOW))
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:

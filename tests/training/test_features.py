@@ -40,7 +40,7 @@ def test_a_planted_future_event_is_seen_by_no_earlier_decision(inputs: Inputs) -
     t = mine["timestamp"].iloc[len(mine) // 2]
     later = mine["timestamp"].iloc[-1]
     before, _ = build(events, inputs.catalog)
-    base = {"user_id": user, "region": "eu", "device": "mobile", "channel": "web"}
+    base = {"user_id": user, "region": "DE", "device": "mobile", "channel": "web"}
     planted = with_events(
         events,
         {**base, "timestamp": t, "event_type": "purchase", "value": 1e6},  # same instant
@@ -81,7 +81,7 @@ def test_training_and_serving_paths_give_the_same_vector(inputs: Inputs, tmp_pat
     # seven minutes after the user's last event: still in session, after all of their history
     now = events.loc[events["user_id"] == user, "timestamp"].max().to_pydatetime()
     now += timedelta(minutes=7)
-    context = {"region": "apac", "device": "tablet", "channel": "app"}
+    context = {"region": "JP", "device": "tablet", "channel": "app"}
     probe = {
         "user_id": user,
         "timestamp": now,
@@ -135,9 +135,7 @@ def test_new_users_first_decision_is_the_cold_start_vector(inputs: Inputs) -> No
     request = Request(
         user_id=dataset.meta["user_id"].iloc[i],
         placement=dataset.meta["placement"].iloc[i],
-        context=Context(
-            region=dataset.meta["region"].iloc[i], device=dataset.meta["device"].iloc[i]
-        ),
+        context=Context(region=dataset.meta["region"].iloc[i], device=dataset.meta["device"].iloc[i]),
     )
     cold = vector(None, request, dataset.meta["timestamp"].iloc[i].to_pydatetime())
     user_block = slice(0, FEATURE_NAMES.index("hour"))
@@ -147,9 +145,7 @@ def test_new_users_first_decision_is_the_cold_start_vector(inputs: Inputs) -> No
 def test_labels_and_eligibility(inputs: Inputs) -> None:
     dataset, profiles = build(inputs.events, inputs.catalog)
     assert len(dataset) == int((inputs.events["event_type"] == "click").sum())
-    assert dataset.eligible[
-        np.arange(len(dataset)), dataset.y
-    ].all()  # the generator obeys the catalog
+    assert dataset.eligible[np.arange(len(dataset)), dataset.y].all()  # the generator obeys the catalog
     assert len(profiles) == inputs.events["user_id"].nunique()
     assert dataset.meta["timestamp"].is_monotonic_increasing
 

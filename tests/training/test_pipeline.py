@@ -123,18 +123,14 @@ def test_registered_model_carries_what_serving_needs(story: Story) -> None:
     ):
         assert (folder / name).exists(), name
     run = c.get_run(version.run_id)
-    assert {"model_top1", "popularity_top1", "personal_top1", "ground_truth_top1"} <= set(
-        run.data.metrics
-    )
+    assert {"model_top1", "popularity_top1", "personal_top1", "ground_truth_top1"} <= set(run.data.metrics)
     assert len(ProfileStore.load(folder / "profiles/profiles.jsonl")) > 0
 
 
 def mlflow_model_dir(story: Story, source: str) -> str:
     import mlflow.artifacts
 
-    return mlflow.artifacts.download_artifacts(
-        source, dst_path=str(story.root / "model"), tracking_uri=story.uri
-    )
+    return mlflow.artifacts.download_artifacts(source, dst_path=str(story.root / "model"), tracking_uri=story.uri)
 
 
 def test_strong_model_beats_the_baselines(story: Story) -> None:
@@ -145,9 +141,7 @@ def test_strong_model_beats_the_baselines(story: Story) -> None:
 
 
 def test_evaluate_the_champion(story: Story) -> None:
-    version, evaluation = evaluate_registered(
-        dataclasses.replace(story.cfg, profiles_out=None), None
-    )
+    version, evaluation = evaluate_registered(dataclasses.replace(story.cfg, profiles_out=None), None)
     assert version == "2"
     assert evaluation.overall["model"] == story.strong.evaluation.overall["model"]
 

@@ -20,7 +20,7 @@ def toy(y: list[int], k: int = 3) -> Dataset:
         {
             "user_id": [f"u{i % 2}" for i in range(n)],
             "timestamp": pd.date_range("2026-01-01", periods=n, freq="h", tz="UTC"),
-            "region": "eu",
+            "region": "DE",
             "device": "mobile",
             "placement": "home_banner",
             "returning": [i > 0 for i in range(n)],
