@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MALLOC_MMAP_THRESHOLD_ := 16777216
 export MALLOC_TRIM_THRESHOLD_ := 67108864
 
-.PHONY: help venv run serve test lint format typecheck pytest test-slow proto bench clean
+.PHONY: help venv run test lint format typecheck pytest test-slow proto bench bench-training clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## create .venv and install the project with all extras
 
 run: venv ## train a model on sample data if none is registered, then serve it on localhost:50051
+	$(BIN)/training bootstrap
 	$(BIN)/decision serve
 
 test: lint typecheck pytest ## lint, type-check and run the whole test suite
@@ -49,6 +50,9 @@ test-slow: venv ## the long soak/scale tests
 
 proto: venv ## regenerate decision/v1 from protos/
 	$(BIN)/python scripts/generate_protos.py
+
+bench-training: venv ## training time and peak memory at 100k and 1M events (several minutes)
+	$(BIN)/python bench/training_bench.py
 
 bench: venv ## run the benchmark suite (a few minutes; writes bench/results/)
 	$(BIN)/python bench/run.py --out bench/results

@@ -85,17 +85,11 @@ def main() -> int:
 
     cases: dict[str, Callable[[int], object]] = {
         "booster_predict_1row": lambda i: booster.predict(single[i % 256]),
-        "booster_predict_1row_num_threads_1": lambda i: booster.predict(
-            single[i % 256], num_threads=1
-        ),
+        "booster_predict_1row_num_threads_1": lambda i: booster.predict(single[i % 256], num_threads=1),
         "fast_predict_proba_1row": lambda i: ranker.predict_proba(rows[i % 256]),
-        "fast_predict_proba_plus_top5": lambda i: ranker.top_k(
-            ranker.predict_proba(rows[i % 256]), eligible, 5
-        ),
+        "fast_predict_proba_plus_top5": lambda i: ranker.top_k(ranker.predict_proba(rows[i % 256]), eligible, 5),
         "booster_predict_64rows": lambda i: booster.predict(batches[i % 4]),
-        "booster_predict_64rows_num_threads_1": lambda i: booster.predict(
-            batches[i % 4], num_threads=1
-        ),
+        "booster_predict_64rows_num_threads_1": lambda i: booster.predict(batches[i % 4], num_threads=1),
         "ranker_predict_batch_64rows": lambda i: ranker.predict_batch(batches[i % 4]),
     }
     results: dict[str, dict[str, float]] = {}

@@ -9,8 +9,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
+from decision import metrics
+from decision.catalog import Catalog
 from decision.decider import Decider
+from decision.decision_log import DecisionLog, record_for
+from decision.domain import Decision, Request
+from decision.features import FEATURE_NAMES, FEATURE_SET_VERSION
+from decision.filewatch import WatchedFile
+from decision.model.registry import RegistryClient
+from decision.model.store import ModelStore
+from decision.model.tier import ModelRanking
+from decision.profiles import ProfileStore
 from decision.rules.errors import RuleFileError
 from decision.rules.store import RulesetStore
 from decision.settings import Settings
@@ -24,15 +35,41 @@ class App:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.rules = RulesetStore(settings.rules_path, settings.rules_poll_seconds)
-        self.decider = Decider(settings.placements, rules=self.rules)
+        self.models = ModelStore(
+            RegistryClient(settings.tracking_uri, settings.registry_timeout_seconds),
+            settings.model_name,
+            settings.model_alias,
+            FEATURE_SET_VERSION,
+            FEATURE_NAMES,
+            settings.model_poll_seconds,
+            settings.model_cache_dir,
+            settings.canary_timeout_seconds,
+        )
+        self.catalog = WatchedFile(settings.catalog_path, Catalog.load, "catalog")
+        self.profiles = WatchedFile(settings.profiles_path, load_profiles, "profile snapshot")
+        self.decision_log = DecisionLog(settings.decision_log_path) if settings.decision_log_path else None
+        self.decider = Decider(
+            settings.placements,
+            rules=self.rules,
+            model=ModelRanking(self.models, self.catalog, self.profiles),
+            sink=self._log_decision if self.decision_log else None,
+        )
 
     def start(self, on_ready: Callable[[], None]) -> None:
         """Start background work; `on_ready` runs once, when the first ruleset is active.
 
-        A broken rules folder at start leaves the server NOT_SERVING (there is no
-        last good version to fall back on); the watcher keeps checking, so fixing
+        Readiness waits for the rules only: a missing model, catalog or profile
+        snapshot is a degraded state (answers come from the default), not an
+        outage. A broken rules folder at start leaves the server NOT_SERVING
+        (there is no last good version); the watcher keeps checking, so fixing
         the files makes it ready without a restart.
         """
+        if self.decision_log is not None:
+            self.decision_log.start()
+        self.catalog.start()
+        self.profiles.start()
+        self.models.start()
+        metrics.serve_metrics(self.settings.metrics_port)
         self.rules.add_listener(_once(on_ready))
         try:
             self.rules.load_initial()
@@ -41,8 +78,38 @@ class App:
         self.rules.start()
 
     def stop(self) -> None:
-        """Stop background work after the server has drained."""
+        """Stop background work after the server has drained; flush the decision log."""
         self.rules.stop()
+        self.models.stop()
+        self.catalog.stop()
+        self.profiles.stop()
+        if self.decision_log is not None:
+            self.decision_log.close()
+
+    def status(self) -> dict[str, object]:
+        """What is active and what failed last, per part (for operators and tests)."""
+        return {
+            "rules": self.rules.status(),
+            "model": self.models.status(),
+            "catalog": self.catalog.status(),
+            "profiles": self.profiles.status(),
+            "decision_log_dropped": self.decision_log.dropped if self.decision_log else 0,
+        }
+
+    def _log_decision(self, decision: Decision, request: Request) -> None:
+        assert self.decision_log is not None
+        self.decision_log.append(record_for(decision, request))
+
+
+def load_profiles(path: Path) -> ProfileStore:
+    """Load a profile snapshot, refusing one built for another feature set."""
+    store = ProfileStore.load(path)
+    if store.feature_set_version != FEATURE_SET_VERSION:
+        raise ValueError(
+            f"{path}: built for feature set {store.feature_set_version}, the service computes "
+            f"{FEATURE_SET_VERSION}: rerun training"
+        )
+    return store
 
 
 def _once(callback: Callable[[], None]) -> Callable[[], None]:

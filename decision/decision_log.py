@@ -45,9 +45,7 @@ class DecisionLog:
             raise RuntimeError("DecisionLog already started")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         file = self.path.open("a", encoding="utf-8")
-        self._thread = threading.Thread(
-            target=self._write_loop, args=(file,), name="decision-log", daemon=True
-        )
+        self._thread = threading.Thread(target=self._write_loop, args=(file,), name="decision-log", daemon=True)
         self._thread.start()
 
     def append(self, record: dict[str, object]) -> None:
@@ -152,10 +150,7 @@ def record_for(decision: Decision, request: Request) -> dict[str, object]:
         "time": decision.decided_at.isoformat(),
         "placement": request.placement,
         "source": decision.source.name,
-        "items": [
-            {"content_id": item.content_id, "score": item.score, "rank": item.rank}
-            for item in decision.items
-        ],
+        "items": [{"content_id": item.content_id, "score": item.score, "rank": item.rank} for item in decision.items],
         "fallback_reasons": [reason.name for reason in provenance.fallback_reasons],
     }
     if request.consent:

@@ -33,22 +33,19 @@ def check(spec: dict[str, Any]) -> dict[str, Any]:
     if booster.num_model_per_iteration() != spec["num_classes"]:
         return {
             "ok": False,
-            "reason": f"booster has {booster.num_model_per_iteration()} classes, "
-            f"metadata lists {spec['num_classes']}",
+            "reason": f"booster has {booster.num_model_per_iteration()} classes, metadata lists {spec['num_classes']}",
         }
     if booster.num_feature() != spec["num_features"]:
         return {
             "ok": False,
-            "reason": f"booster expects {booster.num_feature()} features, "
-            f"metadata lists {spec['num_features']}",
+            "reason": f"booster expects {booster.num_feature()} features, metadata lists {spec['num_features']}",
         }
     rows = numpy.asarray(spec["rows"], dtype=numpy.float64)
     probs = numpy.asarray(booster.predict(rows))
     if probs.shape != (rows.shape[0], spec["num_classes"]):
         return {
             "ok": False,
-            "reason": f"prediction shape {probs.shape}, expected "
-            f"({rows.shape[0]}, {spec['num_classes']})",
+            "reason": f"prediction shape {probs.shape}, expected ({rows.shape[0]}, {spec['num_classes']})",
         }
     if not numpy.isfinite(probs).all():
         return {"ok": False, "reason": "prediction has non-finite values"}

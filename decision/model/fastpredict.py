@@ -71,8 +71,7 @@ class FastPredictor:
             )
             if config.out_len.value != self._num_classes:
                 raise PredictionError(
-                    f"fast predict returned {config.out_len.value} values, "
-                    f"expected {self._num_classes}"
+                    f"fast predict returned {config.out_len.value} values, expected {self._num_classes}"
                 )
             return config.out.copy()
         finally:

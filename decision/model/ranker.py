@@ -57,9 +57,7 @@ class Ranker:
         """Class probabilities for one feature row (fast C path)."""
         row = np.ascontiguousarray(x, dtype=np.float64)
         if row.shape != (len(self.feature_names),):
-            raise PredictionError(
-                f"expected one row of {len(self.feature_names)} features, got shape {row.shape}"
-            )
+            raise PredictionError(f"expected one row of {len(self.feature_names)} features, got shape {row.shape}")
         self._check_input(row)
         return self._check_output(self._fast.predict(row))
 
@@ -72,9 +70,7 @@ class Ranker:
         """
         rows = np.asarray(x, dtype=np.float64)
         if rows.ndim != 2 or rows.shape[1] != len(self.feature_names) or rows.shape[0] == 0:
-            raise PredictionError(
-                f"expected (n>0, {len(self.feature_names)}) features, got shape {rows.shape}"
-            )
+            raise PredictionError(f"expected (n>0, {len(self.feature_names)}) features, got shape {rows.shape}")
         self._check_input(rows)
         return self._check_output(np.asarray(self._booster.predict(rows, num_threads=1)))
 
@@ -93,9 +89,7 @@ class Ranker:
                 mask[i] = True
         return mask
 
-    def top_k(
-        self, probs: np.ndarray, eligible: np.ndarray | Iterable[str], k: int
-    ) -> list[tuple[str, float]]:
+    def top_k(self, probs: np.ndarray, eligible: np.ndarray | Iterable[str], k: int) -> list[tuple[str, float]]:
         """The k best eligible (content_id, score), best first; ties go to the earlier class."""
         mask = eligible if isinstance(eligible, np.ndarray) else self.eligible_mask(eligible)
         if mask.shape != probs.shape or mask.dtype != np.bool_:

@@ -55,15 +55,11 @@ class RegistryClient:
     def download(self, ref: ModelRef, dest_dir: Path) -> LocalModel:
         """Copy the version's artifacts into a new directory under `dest_dir` and read them."""
         _import_mlflow()
-        return self._watchdog.call(
-            f"download {ref.name} v{ref.version}", lambda: self._download(ref, dest_dir)
-        )
+        return self._watchdog.call(f"download {ref.name} v{ref.version}", lambda: self._download(ref, dest_dir))
 
     def _mlflow(self) -> Any:
         if self._client is None:
-            self._client = _import_mlflow().MlflowClient(
-                tracking_uri=self._uri, registry_uri=self._uri
-            )
+            self._client = _import_mlflow().MlflowClient(tracking_uri=self._uri, registry_uri=self._uri)
         return self._client
 
     def _resolve(self, name: str, alias: str) -> ModelRef | None:

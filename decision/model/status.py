@@ -68,9 +68,7 @@ class StoreStatus:
         elif previous in _FAILURES:
             logger.info("model %s: recovered, %s", self._target, message)
 
-    def as_dict(
-        self, active: str | None, success: Activation | None, refusal: Activation | None
-    ) -> dict[str, object]:
+    def as_dict(self, active: str | None, success: Activation | None, refusal: Activation | None) -> dict[str, object]:
         with self._lock:
             age = None if self._last_poll_ok is None else time.monotonic() - self._last_poll_ok
             return {

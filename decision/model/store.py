@@ -159,9 +159,7 @@ class ModelStore:
             self._refuse(ref.version, "", str(exc), current)
             return
         try:
-            ranker = prepare(
-                local, self._expected_version, self._expected_names, self._canary_timeout_s
-            )
+            ranker = prepare(local, self._expected_version, self._expected_names, self._canary_timeout_s)
         except Exception as exc:  # any failure refuses the version: never a reload loop
             self._prune(keep=current.path if current else None)
             reason = (

@@ -35,9 +35,7 @@ class Watchdog:
         with self._lock:
             if self._running is not None and self._running.is_alive():
                 held = time.monotonic() - self._started_at
-                raise RegistryError(
-                    f"{what}: an earlier registry call is still running after {held:.1f} s"
-                )
+                raise RegistryError(f"{what}: an earlier registry call is still running after {held:.1f} s")
             result: list[T] = []
             failure: list[BaseException] = []
 

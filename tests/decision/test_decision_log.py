@@ -34,9 +34,7 @@ def make_decision(source: Source = Source.MODEL) -> Decision:
 def test_records_are_written_and_read_back(tmp_path: Path) -> None:
     log = DecisionLog(tmp_path / "logs" / "decisions.jsonl")
     log.start()
-    records = [
-        {"decision_id": f"d-{i}", "items": [{"content_id": "x", "rank": 1}]} for i in range(3)
-    ]
+    records = [{"decision_id": f"d-{i}", "items": [{"content_id": "x", "rank": 1}]} for i in range(3)]
     for record in records:
         log.append(record)
     assert log.close()

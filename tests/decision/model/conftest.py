@@ -59,9 +59,7 @@ class Registry:
         booster = booster or builders.train_booster()
         kwargs = builders.model_kwargs(booster, builders.metadata(**meta))  # type: ignore[arg-type]
         with mlflow.start_run(experiment_id=self.experiment_id):
-            info = mlflow.lightgbm.log_model(
-                booster, name="model", registered_model_name=self.name, **kwargs
-            )
+            info = mlflow.lightgbm.log_model(booster, name="model", registered_model_name=self.name, **kwargs)
         return str(info.registered_model_version)
 
     def set_alias(self, version: str, alias: str = "champion") -> None:

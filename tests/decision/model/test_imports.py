@@ -20,9 +20,7 @@ def imported_roots(path: Path) -> set[str]:
 
 def test_only_the_registry_module_imports_mlflow() -> None:
     importers = {
-        str(path.relative_to(DECISION.parent))
-        for path in DECISION.rglob("*.py")
-        if "mlflow" in imported_roots(path)
+        str(path.relative_to(DECISION.parent)) for path in DECISION.rglob("*.py") if "mlflow" in imported_roots(path)
     }
     assert importers == {"decision/model/registry.py"}
 

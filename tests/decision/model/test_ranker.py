@@ -23,9 +23,7 @@ def rows() -> np.ndarray:
     return np.random.default_rng(3).normal(size=(200, len(builders.FEATURES)))
 
 
-def test_fast_path_equals_booster_predict(
-    ranker: Ranker, local_model: LocalModel, rows: np.ndarray
-) -> None:
+def test_fast_path_equals_booster_predict(ranker: Ranker, local_model: LocalModel, rows: np.ndarray) -> None:
     reference = lgb.Booster(model_file=str(local_model.model_file)).predict(rows)
     fast = np.stack([ranker.predict_proba(row) for row in rows])
     np.testing.assert_allclose(fast, reference, rtol=0, atol=1e-6)
@@ -53,9 +51,7 @@ def test_eight_threads_give_the_sequential_answers(ranker: Ranker, rows: np.ndar
         assert sum(pool.map(worker, range(8))) == 0
 
 
-def test_nan_is_missing_and_infinity_is_refused(
-    ranker: Ranker, local_model: LocalModel, rows: np.ndarray
-) -> None:
+def test_nan_is_missing_and_infinity_is_refused(ranker: Ranker, local_model: LocalModel, rows: np.ndarray) -> None:
     row = rows[0].copy()
     row[2] = np.nan
     reference = lgb.Booster(model_file=str(local_model.model_file)).predict(row.reshape(1, -1))

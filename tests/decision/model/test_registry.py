@@ -101,9 +101,7 @@ def test_client_sets_fast_fail_http_env_when_unset(monkeypatch: pytest.MonkeyPat
 
 def test_redact_removes_userinfo_and_secret_params() -> None:
     text = "at postgresql://u:pw@db:5432/x?sslmode=require&password=abc and https://tok@h/p"
-    assert redact(text) == (
-        "at postgresql://***@db:5432/x?sslmode=require&password=*** and https://***@h/p"
-    )
+    assert redact(text) == ("at postgresql://***@db:5432/x?sslmode=require&password=*** and https://***@h/p")
 
 
 def test_watchdog_allows_one_outstanding_call() -> None:

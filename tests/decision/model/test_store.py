@@ -75,9 +75,7 @@ def store(registry: Registry, client: CountingClient, tmp_path: Path) -> Iterato
     store.stop()
 
 
-def test_first_load_then_swap_while_readers_keep_reading(
-    registry: Registry, store: ModelStore, tmp_path: Path
-) -> None:
+def test_first_load_then_swap_while_readers_keep_reading(registry: Registry, store: ModelStore, tmp_path: Path) -> None:
     registry.set_alias(registry.register())
     v2 = registry.register(builders.train_booster(seed=1))
     store.start()
@@ -184,9 +182,7 @@ def test_deleted_champion_keeps_serving_and_says_so(registry: Registry, store: M
     assert "not found in the registry; keeping v1" in str(store.status()["message"])
 
 
-def test_empty_registry_serves_nothing_without_failing(
-    registry: Registry, store: ModelStore
-) -> None:
+def test_empty_registry_serves_nothing_without_failing(registry: Registry, store: ModelStore) -> None:
     store.start()
     wait_until(lambda: store.status()["state"] == "no_model")
     assert store.current is None
@@ -230,9 +226,7 @@ def test_missing_artifacts_keep_the_current_model(registry: Registry, store: Mod
     assert f"download {registry.name} v{v2}" in str(store.status()["message"])
 
 
-def test_a_garbage_registry_file_keeps_the_current_model(
-    registry: Registry, store: ModelStore
-) -> None:
+def test_a_garbage_registry_file_keeps_the_current_model(registry: Registry, store: ModelStore) -> None:
     registry.set_alias(registry.register())
     store.start()
     wait_until(lambda: serving(store) == "1")

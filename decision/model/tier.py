@@ -1,0 +1,68 @@
+"""ModelRanking: the champion model ranks the catalog content eligible for a request.
+
+This is the ModelTier the decider calls when no rule decides. It reads three
+independently swapped values once per request (model, catalog, profiles), so a
+swap of any of them never mixes into a request already under way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from decision.catalog import Catalog
+from decision.domain import Request
+from decision.features import vector
+from decision.filewatch import WatchedFile
+from decision.model.ranker import Ranker
+from decision.model.store import ModelStore
+from decision.profiles import ProfileStore
+from decision.tiers import ModelOutcome, ScoredContent
+
+# (model version, eligible ids) -> class mask; eligibility sets are few
+# (placement x region x active window), so the cache stays small.
+_MASK_CACHE_LIMIT = 1024
+
+
+class ModelRanking:
+    """Features -> predict -> eligible top-k; None when no model or no catalog is loaded."""
+
+    def __init__(
+        self,
+        models: ModelStore,
+        catalog: WatchedFile[Catalog],
+        profiles: WatchedFile[ProfileStore],
+    ) -> None:
+        self._models = models
+        self._catalog = catalog
+        self._profiles = profiles
+        self._masks: dict[tuple[str, frozenset[str]], np.ndarray] = {}
+
+    def rank(self, request: Request, now: datetime, limit: int) -> ModelOutcome | None:
+        model = self._models.current
+        catalog = self._catalog.current
+        if model is None or catalog is None:
+            return None
+        profile = None
+        if request.consent:  # without consent, no user-level data is used: context only
+            profiles = self._profiles.current
+            profile = profiles.get(request.user_id) if profiles is not None else None
+        probabilities = model.ranker.predict_proba(vector(profile, request, now))
+        eligible = catalog.eligible(request.placement, request.context.region, now)
+        mask = self._eligible_mask(model.version, model.ranker, eligible)
+        if request.exclude_content_ids:
+            mask = mask & ~model.ranker.eligible_mask(request.exclude_content_ids)
+        ranked = model.ranker.top_k(probabilities, mask, limit)
+        return ModelOutcome(model.name, model.version, tuple(ScoredContent(c, s) for c, s in ranked))
+
+    def _eligible_mask(self, version: str, ranker: Ranker, eligible: frozenset[str]) -> np.ndarray:
+        key = (version, eligible)
+        mask = self._masks.get(key)
+        if mask is None:
+            if len(self._masks) >= _MASK_CACHE_LIMIT:
+                self._masks.clear()
+            mask = ranker.eligible_mask(eligible)
+            mask.flags.writeable = False  # shared by every request with this key
+            self._masks[key] = mask
+        return mask

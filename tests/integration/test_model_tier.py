@@ -1,0 +1,275 @@
+"""The model tier behind the real server: a real SQLite MLflow registry, a champion trained
+by the training package, real LightGBM, real durable-rules."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2_grpc
+
+from decision.app import App
+from decision.catalog import Catalog
+from decision.decision_log import read_decision_log
+from decision.domain import Context, Request
+from decision.server import RunningServer, build_server
+from decision.settings import Settings
+from decision.v1 import decision_service_pb2 as pb
+from decision.v1 import decision_service_pb2_grpc as pb_grpc
+from tests.conftest import is_serving
+
+REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
+MODEL = "nbc"
+GRANTED = pb.CONSENT_GRANTED
+
+
+@dataclass
+class World:
+    """A registry with a trained champion (v1), the catalog and the profile snapshot."""
+
+    root: Path
+    uri: str
+    catalog: Path
+    profiles: Path
+
+    def model_file(self, version: str) -> Path:
+        from mlflow import MlflowClient
+
+        uri = MlflowClient(tracking_uri=self.uri).get_model_version_download_uri(MODEL, version)
+        return Path(unquote(urlparse(uri).path)) / "model.lgb"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    from training.workflow import run_bootstrap
+
+    root = tmp_path_factory.mktemp("world")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    data, profiles = root / "data", root / "profiles.jsonl"
+    run_bootstrap(uri, MODEL, data, profiles, 4_000, 5, lambda _line: None)
+    return World(root, uri, data / "catalog.json", profiles)
+
+
+@pytest.fixture(autouse=True)
+def _fast_mlflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+@dataclass
+class Served:
+    app: App
+    running: RunningServer
+    stub: pb_grpc.DecisionServiceStub
+    health: health_pb2_grpc.HealthStub
+
+
+@contextlib.contextmanager
+def _serve(tmp_path: Path, world: World, **overrides: object) -> Iterator[Served]:
+    fields: dict[str, object] = {
+        "listen": "127.0.0.1:0",
+        "metrics_port": 0,
+        "rules_path": REPO_RULES,
+        "tracking_uri": world.uri,
+        "model_name": MODEL,
+        "model_poll_seconds": 0.2,
+        "model_cache_dir": tmp_path / "models",
+        "catalog_path": world.catalog,
+        "profiles_path": world.profiles,
+        "decision_log_path": tmp_path / "decisions.jsonl",
+    }
+    settings = Settings(**(fields | overrides))  # type: ignore[arg-type]
+    app = App(settings)
+    running = build_server(settings, app.decider)
+    app.start(running.mark_serving)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield Served(app, running, pb_grpc.DecisionServiceStub(channel), health_pb2_grpc.HealthStub(channel))
+    finally:
+        running.server.stop(0).wait()
+        app.stop()
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def served(tmp_path: Path, world: World) -> Iterator[Served]:
+    with _serve(tmp_path, world) as server:
+        wait_until(lambda: server.app.models.current is not None)
+        yield server
+
+
+def home(user: str = "u0000001", region: str = "DE", **fields: object) -> pb.DecideRequest:
+    return pb.DecideRequest(
+        user_id=user,
+        placement="home_banner",
+        context=pb.Context(region=region, device="mobile", channel="web"),
+        personalization_consent=GRANTED,
+        max_results=5,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_rule_hit_is_rule_and_rule_miss_is_ranked_by_the_champion(served: Served) -> None:
+    hit = home(cart=pb.Cart(item_count=1, value=20))
+    hit.cart.updated_at.FromDatetime(datetime.now(UTC) - timedelta(minutes=45))
+    assert served.stub.Decide(hit, timeout=5).provenance.rule_id == "cart_reminder"
+
+    miss = served.stub.Decide(home(), timeout=5)
+    assert miss.source == pb.DECISION_SOURCE_MODEL
+    assert (miss.provenance.model_name, miss.provenance.model_version) == (MODEL, "1")
+    assert miss.provenance.ruleset_version == "2026.11.25-1"
+    assert list(miss.provenance.fallback_reasons) == [pb.FALLBACK_REASON_NO_RULE_MATCHED]
+    scores = [item.score for item in miss.items]
+    assert len(scores) == 5
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 < s <= 1 for s in scores)
+
+
+@pytest.mark.parametrize("region", ["DE", "US", "JP", "FR", ""])
+def test_only_eligible_and_never_excluded_content(served: Served, world: World, region: str) -> None:
+    catalog = Catalog.load(world.catalog)
+    first = served.stub.Decide(home(region=region), timeout=5)
+    eligible = catalog.eligible("home_banner", region, datetime.now(UTC))
+    assert {item.content_id for item in first.items} <= eligible
+    excluded = first.items[0].content_id
+    again = served.stub.Decide(home(region=region, exclude_content_ids=[excluded]), timeout=5)
+    assert again.source == pb.DECISION_SOURCE_MODEL
+    assert excluded not in {item.content_id for item in again.items}
+
+
+def test_unknown_user_gets_a_cold_start_ranking(served: Served) -> None:
+    response = served.stub.Decide(home(user="never-seen-before"), timeout=5)
+    assert response.source == pb.DECISION_SOURCE_MODEL
+    assert len(response.items) == 5
+
+
+def test_without_consent_no_profile_is_used_and_no_user_id_is_logged(served: Served) -> None:
+    tier = served.app.decider._model  # the real ModelRanking, called as the decider calls it
+    assert tier is not None
+    now = datetime.now(UTC)
+    context = Context(region="DE", device="mobile", channel="web")
+
+    def ranked(user: str, consent: bool) -> object:
+        outcome = tier.rank(Request(user, "product_page", context=context, consent=consent), now, 5)
+        assert outcome is not None
+        return outcome.ranked
+
+    assert ranked("u0000001", consent=False) == ranked("stranger", consent=False)
+    assert ranked("u0000001", consent=True) != ranked("u0000001", consent=False)
+
+    denied = home(user="u0000001")
+    denied.personalization_consent = pb.CONSENT_DENIED
+    response = served.stub.Decide(denied, timeout=5)
+    served.app.stop()  # flushes the decision log
+    records = {r["decision_id"]: r for r in read_decision_log(served.app.settings.decision_log_path)}  # type: ignore[arg-type]
+    assert "user_id" not in records[response.decision_id]
+
+
+def test_a_failing_model_degrades_to_default(served: Served) -> None:
+    current = served.app.models.current
+    assert current is not None
+    current.ranker.close()  # the real ranker now refuses to predict
+    response = served.stub.Decide(home(), timeout=5)
+    assert response.source == pb.DECISION_SOURCE_DEFAULT
+    assert list(response.provenance.fallback_reasons) == [
+        pb.FALLBACK_REASON_NO_RULE_MATCHED,
+        pb.FALLBACK_REASON_MODEL_ERROR,
+    ]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"model_name": "not-registered"},
+        {"tracking_uri": "http://127.0.0.1:9/", "registry_timeout_seconds": 1.0},
+    ],
+    ids=["no model registered", "registry unreachable"],
+)
+def test_no_model_is_degraded_not_down(tmp_path: Path, world: World, overrides: dict[str, object]) -> None:
+    with _serve(tmp_path, world, **overrides) as server:
+        wait_until(lambda: is_serving(server.health), 10)
+        wait_until(lambda: server.app.models.status()["state"] != "starting", 30)
+        response = server.stub.Decide(home(), timeout=5)
+        assert response.source == pb.DECISION_SOURCE_DEFAULT
+        assert pb.FALLBACK_REASON_NO_MODEL in response.provenance.fallback_reasons
+
+
+def test_missing_profile_snapshot_still_ranks_with_context(tmp_path: Path, world: World) -> None:
+    with _serve(tmp_path, world, profiles_path=tmp_path / "absent.jsonl") as server:
+        wait_until(lambda: server.app.models.current is not None)
+        assert server.stub.Decide(home(), timeout=5).source == pb.DECISION_SOURCE_MODEL
+
+
+def _register_new_version(world: World, rounds: int) -> str:
+    from training.pipeline import TrainConfig, train
+    from training.workflow import data_paths
+
+    cfg = TrainConfig(
+        paths=data_paths(world.catalog.parent),
+        profiles_out=None,
+        tracking_uri=world.uri,
+        model_name=MODEL,
+        rounds=rounds,
+        progress=False,
+    )
+    return str(train(cfg).registered.version)
+
+
+def _set_champion(world: World, version: str) -> None:
+    from mlflow import MlflowClient
+
+    MlflowClient(tracking_uri=world.uri).set_registered_model_alias(MODEL, "champion", version)
+
+
+def test_promotion_under_load_switches_versions_with_no_failed_call(served: Served, world: World) -> None:
+    versions: list[str] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def caller() -> None:
+        while not stop.is_set():
+            try:
+                versions.append(served.stub.Decide(home(), timeout=5).provenance.model_version)
+            except grpc.RpcError as exc:
+                failures.append(exc)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    try:
+        new = _register_new_version(world, rounds=5)
+        _set_champion(world, new)
+        wait_until(lambda: bool(versions) and versions[-1] == new)
+        count = len(versions)
+        wait_until(lambda: len(versions) > count + 20)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert failures == []
+    switch = versions.index(new)
+    assert set(versions[:switch]) == {"1"}
+    assert set(versions[switch:]) == {new}
+
+    corrupt = _register_new_version(world, rounds=5)
+    model_file = world.model_file(corrupt)
+    model_file.write_bytes(model_file.read_bytes()[: model_file.stat().st_size // 2])
+    _set_champion(world, corrupt)
+    wait_until(lambda: served.app.models.status()["state"] == "refused")
+    response = served.stub.Decide(home(), timeout=5)
+    assert (response.source, response.provenance.model_version) == (pb.DECISION_SOURCE_MODEL, new)
+    _set_champion(world, "1")  # leave the module's registry as the other tests expect
+    wait_until(lambda: served.app.models.current is not None and served.app.models.current.version == "1")
+    shutil.rmtree(served.app.settings.model_cache_dir, ignore_errors=True)

@@ -1,0 +1,212 @@
+"""generate → train → evaluate → register → promote against a real SQLite MLflow registry."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+from mlflow import MlflowClient
+
+from decision.features import FEATURE_NAMES, FEATURE_SET_VERSION
+from decision.profiles import ProfileStore
+from training.cli import main
+from training.fastpath import sqlite_alias
+from training.io import DataPaths
+from training.pipeline import TrainConfig, TrainResult, evaluate_registered, train
+from training.promote import Verdict, promote
+from training.workflow import run_bootstrap
+
+NAME = "nbc_test"
+
+
+@dataclasses.dataclass
+class Story:
+    uri: str
+    root: Path
+    cfg: TrainConfig
+    strong: TrainResult
+    verdicts: dict[str, Verdict]
+
+
+@pytest.fixture(scope="module")
+def story(world_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Story:
+    """v1 weak (first → champion), v2 strong (better → champion), v3 weak (worse → challenger)."""
+    root = tmp_path_factory.mktemp("registry")
+    uri = f"sqlite:///{root}/mlflow.db"
+    cfg = TrainConfig(
+        paths=DataPaths.in_dir(world_dir),
+        profiles_out=root / "profiles.jsonl",
+        tracking_uri=uri,
+        model_name=NAME,
+        progress=False,
+    )
+    weak = dataclasses.replace(cfg, rounds=1, params={"learning_rate": 0.001})
+    verdicts = {}
+    train(weak)
+    verdicts["first"] = promote(uri, NAME, "1")
+    strong = train(dataclasses.replace(cfg, rounds=60))
+    verdicts["better"] = promote(uri, NAME, "2")
+    train(weak)
+    verdicts["worse"] = promote(uri, NAME, "3")
+    return Story(uri, root, cfg, strong, verdicts)
+
+
+def client(story: Story) -> MlflowClient:
+    return MlflowClient(tracking_uri=story.uri, registry_uri=story.uri)
+
+
+def test_first_model_becomes_champion(story: Story) -> None:
+    first = story.verdicts["first"]
+    assert first.promoted
+    assert first.champion is None
+    assert first.reason == "first model, promoted"
+
+
+def test_better_model_is_promoted_with_both_figures(story: Story) -> None:
+    better = story.verdicts["better"]
+    assert better.promoted
+    assert better.champion == "1"
+    assert better.champion_value is not None
+    assert better.candidate_value > better.champion_value + better.margin
+    assert "vs champion v1" in better.summary()
+
+
+def test_worse_model_is_refused_and_becomes_challenger(story: Story) -> None:
+    worse = story.verdicts["worse"]
+    assert not worse.promoted
+    assert worse.champion == "2"
+    c = client(story)
+    assert str(c.get_model_version_by_alias(NAME, "champion").version) == "2"
+    assert str(c.get_model_version_by_alias(NAME, "challenger").version) == "3"
+    assert c.get_model_version(NAME, "3").tags["promotion"] == "challenger"
+
+
+def test_force_promotes_and_is_recorded(story: Story) -> None:
+    forced = promote(story.uri, NAME, "3", force=True)
+    c = client(story)
+    try:
+        assert forced.promoted
+        assert forced.forced
+        assert c.get_model_version(NAME, "3").tags["promotion_forced"] == "true"
+        assert str(c.get_model_version_by_alias(NAME, "champion").version) == "3"
+    finally:
+        c.set_registered_model_alias(NAME, "champion", "2")
+
+
+def test_registered_model_carries_what_serving_needs(story: Story) -> None:
+    c = client(story)
+    version = c.get_model_version(NAME, "2")
+    assert version.tags["feature_set_version"] == FEATURE_SET_VERSION
+    assert version.tags["data_fingerprint"] == story.strong.prepared.inputs.fingerprint
+    folder = Path(c.download_artifacts(version.run_id, ".", str(story.root / "dl")))
+    model_dir = Path(mlflow_model_dir(story, version.source))
+    mlmodel = yaml.safe_load((model_dir / "MLmodel").read_text())
+    assert mlmodel["metadata"]["feature_names"] == list(FEATURE_NAMES)
+    assert mlmodel["metadata"]["feature_set_version"] == FEATURE_SET_VERSION
+    assert mlmodel["metadata"]["classes"] == list(story.strong.prepared.dataset.classes)
+    assert "signature" in mlmodel
+    assert (model_dir / "input_example.json").exists()
+    booster = lgb.Booster(model_file=str(model_dir / "model.lgb"))
+    X = story.strong.prepared.split.test.X[:20]
+    np.testing.assert_allclose(booster.predict(X), story.strong.booster.predict(X))
+    for name in (
+        "features.json",
+        "evaluation/evaluation.txt",
+        "evaluation/test_set.npz",
+        "profiles/profiles.jsonl",
+        "data/catalog.json",
+    ):
+        assert (folder / name).exists(), name
+    run = c.get_run(version.run_id)
+    assert {"model_top1", "popularity_top1", "personal_top1", "ground_truth_top1"} <= set(run.data.metrics)
+    assert len(ProfileStore.load(folder / "profiles/profiles.jsonl")) > 0
+
+
+def mlflow_model_dir(story: Story, source: str) -> str:
+    import mlflow.artifacts
+
+    return mlflow.artifacts.download_artifacts(source, dst_path=str(story.root / "model"), tracking_uri=story.uri)
+
+
+def test_strong_model_beats_the_baselines(story: Story) -> None:
+    overall = story.strong.evaluation.overall
+    assert overall["model"]["top1"] > overall["popularity"]["top1"]
+    assert overall["model"]["top1"] > overall["personal"]["top1"]
+    assert "ground_truth" in overall
+
+
+def test_evaluate_the_champion(story: Story) -> None:
+    version, evaluation = evaluate_registered(dataclasses.replace(story.cfg, profiles_out=None), None)
+    assert version == "2"
+    assert evaluation.overall["model"] == story.strong.evaluation.overall["model"]
+
+
+def test_bootstrap_is_idempotent(story: Story, tmp_path: Path) -> None:
+    lines: list[str] = []
+    data, profiles = tmp_path / "data", tmp_path / "profiles.jsonl"
+    run_bootstrap(story.uri, "nbc_boot", data, profiles, 3_000, 1, lines.append)
+    assert (data / "catalog.json").exists()
+    assert profiles.exists()
+    assert "first model, promoted" in "\n".join(lines)
+    lines.clear()
+    run_bootstrap(story.uri, "nbc_boot", data, profiles, 3_000, 1, lines.append)
+    assert "already v1" in lines[0]
+
+
+def test_bootstrap_fast_path_reads_the_sqlite_registry(story: Story, tmp_path: Path) -> None:
+    assert sqlite_alias(story.uri, NAME, "champion") == "2"
+    assert sqlite_alias(story.uri, "unknown", "champion") is None
+    assert sqlite_alias(f"sqlite:///{tmp_path}/none.db", NAME, "champion") is None
+    assert sqlite_alias("http://127.0.0.1:1", NAME, "champion") is None
+    result = CliRunner().invoke(
+        main,
+        [
+            "bootstrap",
+            "--tracking-uri",
+            story.uri,
+            "--model-name",
+            NAME,
+            "--data",
+            str(tmp_path / "unused"),
+            "--profiles-out",
+            str(tmp_path / "p.jsonl"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{NAME}@champion is already v2" in result.output
+    assert not (tmp_path / "unused").exists()
+
+
+def test_cli(story: Story, world_dir: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    for command in ("generate", "train", "evaluate", "promote", "bootstrap"):
+        result = runner.invoke(main, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Usage:" in result.output
+    args = ["--data", str(world_dir), "--tracking-uri", story.uri, "--model-name", "nbc_cli"]
+    result = runner.invoke(
+        main,
+        [
+            "train",
+            *args,
+            "--rounds",
+            "3",
+            "--no-register",
+            "--profiles-out",
+            str(tmp_path / "p.jsonl"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "not registered" in result.output
+    assert "ground_truth" in result.output
+    result = runner.invoke(main, ["train", "--data", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "no events.parquet|csv here; run `training generate" in result.output
+    result = runner.invoke(main, ["promote", "--tracking-uri", story.uri, "--model-name", "nope"])
+    assert result.exit_code == 1
+    assert "no registered model 'nope'" in result.output

@@ -1,0 +1,1 @@
+"""Training for the decision service: event logs in, registered LightGBM models out."""

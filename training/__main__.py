@@ -1,0 +1,5 @@
+"""`python -m training` runs the training CLI."""
+
+from training.cli import main
+
+main()

@@ -1,0 +1,261 @@
+"""`training`: generate data, train, evaluate, register and promote next-best-content models.
+
+Only option parsing lives here; the heavy modules (pandas, LightGBM, MLflow) are imported
+inside the commands so `--help` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from training import defaults
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _registry_options(func: F) -> F:
+    func = click.option(
+        "--model-name",
+        default=defaults.MODEL_NAME,
+        show_default=True,
+        help="Registered model name.",
+    )(func)
+    return click.option(
+        "--tracking-uri",
+        envvar="MLFLOW_TRACKING_URI",
+        default=defaults.TRACKING_URI,
+        show_default=True,
+        help="MLflow tracking/registry URI (env MLFLOW_TRACKING_URI).",
+    )(func)
+
+
+def _data_options(func: F) -> F:
+    options = [
+        click.option(
+            "--data",
+            "data_dir",
+            type=click.Path(path_type=Path),
+            default=defaults.DATA_DIR,
+            show_default=True,
+            help="Folder with events.parquet|csv and catalog.json.",
+        ),
+        click.option(
+            "--events",
+            type=click.Path(path_type=Path),
+            help="Event log file (overrides the one in --data).",
+        ),
+        click.option(
+            "--catalog",
+            type=click.Path(path_type=Path),
+            help="Catalog file (overrides the one in --data).",
+        ),
+        click.option("--users", type=click.Path(path_type=Path), help="Users table (optional)."),
+        click.option(
+            "--bad-rows",
+            type=click.Choice(["fail", "drop"]),
+            default="fail",
+            show_default=True,
+            help="fail on any bad row, or drop bad rows and report the count.",
+        ),
+        click.option(
+            "--test-frac",
+            type=float,
+            default=0.15,
+            show_default=True,
+            help="Latest share of decisions held out for evaluation.",
+        ),
+        click.option(
+            "--valid-frac",
+            type=float,
+            default=0.15,
+            show_default=True,
+            help="Share before the test part used for early stopping.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _friendly(func: F) -> F:
+    """Turn our own errors into one clear line and exit code 2, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ValueError, defaults.RegistryError) as exc:
+            # EventLogError, CatalogError, ProfileStoreError and bad options are ValueErrors
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def main(verbose: bool) -> None:
+    """Train and ship next-best-content models for the decision service."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=defaults.DATA_DIR,
+    show_default=True,
+    help="Folder to write events, users, catalog.json and ground_truth.parquet into.",
+)
+@click.option(
+    "--events",
+    "n_events",
+    type=click.IntRange(1_000),
+    default=defaults.EVENTS,
+    show_default=True,
+    help="Approximate number of events (1,000 to millions).",
+)
+@click.option("--seed", type=int, default=defaults.SEED, show_default=True, help="Same seed, same files.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@_friendly
+def generate(out: Path, n_events: int, seed: int, fmt: str) -> None:
+    """Write a synthetic event log, users, catalog and ground truth into OUT."""
+    from training.workflow import generate_data
+
+    for name, path in generate_data(out, n_events, seed, fmt).items():
+        click.echo(f"{name:<13} {path}")
+
+
+@main.command()
+@_data_options
+@_registry_options
+@click.option(
+    "--profiles-out",
+    type=click.Path(path_type=Path),
+    default=defaults.PROFILES,
+    show_default=True,
+    help="Where to write the profile snapshot for the service.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="LightGBM parameter override, repeatable (e.g. --param num_leaves=31).",
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(1),
+    default=defaults.ROUNDS,
+    show_default=True,
+    help="Maximum boosting rounds (trees per class).",
+)
+@click.option(
+    "--register/--no-register",
+    default=True,
+    show_default=True,
+    help="Register the model in the MLflow registry (the run is logged either way).",
+)
+@_friendly
+def train(profiles_out: Path, params: tuple[str, ...], rounds: int, register: bool, **common: Any) -> None:
+    """Build features, train, evaluate on the test split, log and register the model."""
+    from training.train import parse_param
+    from training.workflow import config, run_train
+
+    overrides = dict(parse_param(p) for p in params)
+    cfg = config(common, profiles_out=profiles_out, params=overrides, rounds=rounds, register=register)
+    run_train(cfg, click.echo)
+
+
+@main.command()
+@_data_options
+@_registry_options
+@click.option("--version", help="Model version to evaluate (default: the champion).")
+@_friendly
+def evaluate(version: str | None, **common: Any) -> None:
+    """Evaluate a registered version on a data set's test split, against the baselines."""
+    from training.pipeline import evaluate_registered
+    from training.workflow import config
+
+    started = time.monotonic()
+    found, evaluation = evaluate_registered(config(common, profiles_out=None), version)
+    click.echo(
+        f"{common['model_name']} v{found} on {common['data_dir']} (test split, {time.monotonic() - started:.1f} s)\n"
+    )
+    click.echo(evaluation.table())
+
+
+@main.command()
+@_registry_options
+@click.option("--version", help="Candidate version (default: the latest).")
+@click.option(
+    "--metric",
+    default="top1",
+    show_default=True,
+    type=click.Choice(["top1", "top3", "ndcg3", "log_loss"]),
+    help="Metric compared on the candidate's test set (log_loss: lower is better).",
+)
+@click.option(
+    "--margin",
+    type=float,
+    default=0.005,
+    show_default=True,
+    help="How much better than the champion the candidate must be.",
+)
+@click.option("--force", is_flag=True, help="Promote regardless (recorded in a version tag).")
+@_friendly
+def promote(tracking_uri: str, model_name: str, version: str | None, metric: str, margin: float, force: bool) -> None:
+    """Make a version champion if it beats the champion on the same test data."""
+    from training.promote import promote as run_promote
+
+    click.echo(run_promote(tracking_uri, model_name, version, metric, margin, force).summary())
+
+
+@main.command()
+@_registry_options
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=defaults.DATA_DIR,
+    show_default=True,
+    help="Data folder; generated here if it has no catalog.json.",
+)
+@click.option(
+    "--profiles-out",
+    type=click.Path(path_type=Path),
+    default=defaults.PROFILES,
+    show_default=True,
+    help="Where the service reads the profile snapshot.",
+)
+@click.option(
+    "--events",
+    "n_events",
+    type=click.IntRange(1_000),
+    default=defaults.EVENTS,
+    show_default=True,
+    help="Events to generate when there is no data yet.",
+)
+@click.option("--seed", type=int, default=defaults.SEED, show_default=True, help="Generator seed.")
+@_friendly
+def bootstrap(tracking_uri: str, model_name: str, data_dir: Path, profiles_out: Path, n_events: int, seed: int) -> None:
+    """One-shot quick start: data, model, champion and snapshot, unless a champion exists."""
+    from training.fastpath import service_paths, sqlite_alias
+
+    champion = sqlite_alias(tracking_uri, model_name, "champion")
+    if champion is not None:
+        click.echo(f"{model_name}@champion is already v{champion} in {tracking_uri}; nothing to do")
+        click.echo(service_paths(tracking_uri, model_name, profiles_out, data_dir / "catalog.json"))
+        return
+    from training.workflow import run_bootstrap
+
+    run_bootstrap(tracking_uri, model_name, data_dir, profiles_out, n_events, seed, click.echo)

@@ -1,0 +1,37 @@
+"""A quick, MLflow-free look at a local SQLite registry, so an idempotent `bootstrap`
+returns in a fraction of a second instead of paying MLflow's import and startup.
+
+It only ever answers "yes, this version": anything unexpected (not SQLite, no file, a
+schema it does not recognise) returns None and the caller asks MLflow properly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+
+def sqlite_alias(tracking_uri: str, model_name: str, alias: str) -> str | None:
+    """The version `alias` points at in a local SQLite registry, or None if unsure."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    path = Path(tracking_uri.removeprefix("sqlite:///"))
+    if not path.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2) as db:
+            row = db.execute(
+                "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
+                (model_name, alias),
+            ).fetchone()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])
+
+
+def service_paths(tracking_uri: str, model_name: str, profiles: Path, catalog: Path) -> str:
+    """What the service reads, as `bootstrap` prints it."""
+    return (
+        f"\nthe service reads:\n  model     models:/{model_name}@champion ({tracking_uri})\n"
+        f"  profiles  {profiles}\n  catalog   {catalog}"
+    )

@@ -1,0 +1,130 @@
+"""Reading training inputs: the event log (CSV/Parquet), the users table, the catalog.
+
+A data directory holds `events.parquet` or `events.csv`, `catalog.json` (or .csv), and
+optionally `users.csv`/`users.parquet` and, for synthetic data, `ground_truth.parquet`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from decision.catalog import Catalog
+from training.schema import BadRowPolicy, EventLogError, ValidationReport, validate
+
+log = logging.getLogger(__name__)
+
+USER_COLUMNS = ("user_id", "region", "device", "segment")
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    events: Path
+    catalog: Path
+    users: Path | None = None
+    ground_truth: Path | None = None
+
+    @classmethod
+    def in_dir(cls, root: Path) -> DataPaths:
+        """The standard file names inside a data directory; only events and catalog required."""
+        events = _first(root, "events", (".parquet", ".csv"))
+        catalog = _first(root, "catalog", (".json", ".csv"))
+        if events is None or catalog is None:
+            what = "events.parquet|csv" if events is None else "catalog.json|csv"
+            raise EventLogError(str(root), f"no {what} here; run `training generate --out {root}` or pass the files")
+        return cls(
+            events,
+            catalog,
+            _first(root, "users", (".parquet", ".csv")),
+            _first(root, "ground_truth", (".parquet",)),
+        )
+
+    def all(self) -> list[Path]:
+        return [p for p in (self.events, self.catalog, self.users, self.ground_truth) if p]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    events: pd.DataFrame
+    catalog: Catalog
+    users: pd.DataFrame | None
+    ground_truth: pd.DataFrame | None
+    report: ValidationReport
+    fingerprint: str
+
+
+def load(paths: DataPaths, policy: BadRowPolicy = BadRowPolicy.FAIL) -> Inputs:
+    """Read and validate everything; raises EventLogError / CatalogError with locations."""
+    catalog = Catalog.load(paths.catalog)
+    events, report = validate(read_table(paths.events), str(paths.events), policy)
+    users = load_users(paths.users) if paths.users else None
+    if users is not None:
+        events = _fill_context(events, users)
+    truth = pd.read_parquet(paths.ground_truth) if paths.ground_truth else None
+    if report.rows_dropped:
+        log.warning(
+            "dropped %s of %s event rows: %s",
+            report.rows_dropped,
+            report.rows_read,
+            report.by_column,
+        )
+    return Inputs(events, catalog, users, truth, report, fingerprint(paths.all()))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Raw strings from CSV (so validation sees what was written), typed columns from Parquet."""
+    if not path.exists():
+        raise EventLogError(str(path), "file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise EventLogError(str(path), f"cannot parse {suffix[1:]} file: {exc}") from exc
+    raise EventLogError(str(path), f"unsupported file type {suffix!r}; use .csv or .parquet")
+
+
+def load_users(path: Path) -> pd.DataFrame:
+    """The users side table, indexed by user_id; columns other than USER_COLUMNS are ignored."""
+    raw = read_table(path)
+    if "user_id" not in raw.columns:
+        raise EventLogError(str(path), "missing required column 'user_id'")
+    users = raw[[c for c in USER_COLUMNS if c in raw.columns]].astype("string")
+    blank = users["user_id"].isna() | (users["user_id"].str.strip() == "")
+    if blank.any():
+        row = int(blank.to_numpy().nonzero()[0][0]) + 1
+        raise EventLogError(str(path), f"row {row}, column 'user_id': empty, expected an id")
+    dup = users["user_id"].duplicated()
+    if dup.any():
+        row = int(dup.to_numpy().nonzero()[0][0]) + 1
+        raise EventLogError(str(path), f"row {row}, column 'user_id': repeats an earlier row")
+    return users.set_index("user_id")
+
+
+def fingerprint(paths: list[Path]) -> str:
+    """sha256 over the input files' names and bytes: the same data gives the same print."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def _fill_context(events: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
+    """Events without region/device take the user's from the users table."""
+    for column in ("region", "device"):
+        if column in users.columns:
+            events[column] = events[column].fillna(events["user_id"].map(users[column]))
+    return events
+
+
+def _first(root: Path, stem: str, suffixes: tuple[str, ...]) -> Path | None:
+    return next((root / f"{stem}{s}" for s in suffixes if (root / f"{stem}{s}").exists()), None)

@@ -1,0 +1,188 @@
+"""Everything MLflow: runs, the logged model, registration, aliases and tags.
+
+The only training module that imports mlflow. Default store: a local SQLite registry
+(`sqlite:///var/mlflow/mlflow.db`, relative to the cwd) with file artifacts beside it in
+`var/mlflow/artifacts`; any tracking URI works (then the server decides where artifacts go).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+
+from decision.features import FEATURE_DESCRIPTIONS, FEATURE_NAMES, FEATURE_SET_VERSION
+from training.defaults import RegistryError
+
+log = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+TEST_SET = "evaluation/test_set.npz"
+
+
+@dataclass(frozen=True)
+class Registered:
+    run_id: str
+    version: str | None  # None with --no-register
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    version: str
+    booster: lgb.Booster
+    classes: tuple[str, ...]
+    feature_set_version: str
+    run_id: str
+
+
+def connect(tracking_uri: str) -> MlflowClient:
+    """Point mlflow at the store; for SQLite, create the database's folder first."""
+    if tracking_uri.startswith("sqlite:///"):
+        _sqlite_path(tracking_uri).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def log_training(
+    tracking_uri: str,
+    model_name: str,
+    booster: lgb.Booster,
+    classes: tuple[str, ...],
+    example: np.ndarray,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    data_fingerprint: str,
+    files: Mapping[str, Path],
+    texts: Mapping[str, str],
+    register: bool = True,
+) -> Registered:
+    """One MLflow run: params, metrics, feature list, inputs, the model (+ registration).
+
+    `files` are logged as artifacts under their key (a folder); `texts` as text files.
+    """
+    connect(tracking_uri)
+    experiment_id = _experiment(tracking_uri, model_name)
+    frame = pd.DataFrame(example, columns=list(FEATURE_NAMES))
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
+        mlflow.set_tags({"feature_set_version": FEATURE_SET_VERSION, "data_fingerprint": data_fingerprint})
+        mlflow.log_dict(
+            {
+                "feature_set_version": FEATURE_SET_VERSION,
+                "features": [{"name": n, "definition": FEATURE_DESCRIPTIONS[n]} for n in FEATURE_NAMES],
+            },
+            "features.json",
+        )
+        for folder, path in files.items():
+            mlflow.log_artifact(str(path), artifact_path=folder)
+        for name, text in texts.items():
+            mlflow.log_text(text, name)
+        info = mlflow.lightgbm.log_model(
+            booster,
+            name="model",
+            signature=infer_signature(frame, booster.predict(example)),
+            input_example=frame,
+            registered_model_name=model_name if register else None,
+            metadata={
+                "feature_names": list(FEATURE_NAMES),
+                "feature_set_version": FEATURE_SET_VERSION,
+                "classes": list(classes),
+            },
+            # explicit requirements: inferring them spawns a slow subprocess
+            pip_requirements=[f"lightgbm=={lgb.__version__}", f"numpy=={np.__version__}"],
+        )
+    version = str(info.registered_model_version) if register else None
+    if version is not None:
+        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        client.set_model_version_tag(model_name, version, "feature_set_version", FEATURE_SET_VERSION)
+        client.set_model_version_tag(model_name, version, "data_fingerprint", data_fingerprint)
+    return Registered(run.info.run_id, version)
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """The held-out rows promotion re-scores both models on."""
+
+    X: np.ndarray
+    y: np.ndarray  # index into classes
+    eligible: np.ndarray
+    classes: tuple[str, ...]
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, X=self.X, y=self.y, eligible=self.eligible, classes=np.array(self.classes))
+
+
+def load_test_set(client: MlflowClient, run_id: str) -> TestSet:
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = client.download_artifacts(run_id, TEST_SET, tmp)
+        except (MlflowException, OSError) as exc:
+            raise RegistryError(f"run {run_id} has no {TEST_SET}; was it logged by `training train`?") from exc
+        with np.load(path, allow_pickle=False) as data:
+            return TestSet(data["X"], data["y"], data["eligible"], tuple(str(c) for c in data["classes"]))
+
+
+def load_model(client: MlflowClient, model_name: str, version: str) -> LoadedModel:
+    """The booster and its metadata for a registered version."""
+    mv = client.get_model_version(model_name, version)
+    booster = mlflow.lightgbm.load_model(f"models:/{model_name}/{version}")
+    info = mlflow.models.get_model_info(f"models:/{model_name}/{version}")
+    meta = info.metadata or {}
+    return LoadedModel(
+        version=str(mv.version),
+        booster=booster,
+        classes=tuple(meta.get("classes", ())),
+        feature_set_version=str(meta.get("feature_set_version", "")),
+        run_id=str(mv.run_id),
+    )
+
+
+def alias_version(client: MlflowClient, model_name: str, alias: str) -> str | None:
+    """The version an alias points at, or None (no model, or no such alias)."""
+    try:
+        return str(client.get_model_version_by_alias(model_name, alias).version)
+    except MlflowException:
+        return None
+
+
+def latest_version(client: MlflowClient, model_name: str) -> str:
+    versions = client.search_model_versions(f"name = '{model_name}'")
+    if not versions:
+        raise RegistryError(f"no registered model {model_name!r}; run `training train` first")
+    return str(max(int(v.version) for v in versions))
+
+
+def record(client: MlflowClient, model_name: str, version: str, alias: str | None, tags: Mapping[str, str]) -> None:
+    """Point `alias` at `version` (if given) and tag the version."""
+    if alias:
+        client.set_registered_model_alias(model_name, alias, version)
+    for key, value in tags.items():
+        client.set_model_version_tag(model_name, version, key, value)
+
+
+def _experiment(tracking_uri: str, name: str) -> str:
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = None
+    if tracking_uri.startswith("sqlite:///"):
+        location = (_sqlite_path(tracking_uri).parent / "artifacts").resolve().as_uri()
+    return str(mlflow.create_experiment(name, artifact_location=location))
+
+
+def _sqlite_path(tracking_uri: str) -> Path:
+    return Path(tracking_uri.removeprefix("sqlite:///"))
