@@ -22,12 +22,14 @@ from grpc_reflection.v1alpha import reflection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from decision.server import SERVICE_NAME, write_port_file
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
 logger = logging.getLogger(__name__)
+# Not imported from decision.server: that would load the rule and model tiers (and MLflow)
+# into this process, and its memory figure would no longer be that of a bare server.
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["DecisionService"].full_name
 
 
 def fixed_response() -> pb.DecideResponse:
@@ -85,7 +87,9 @@ def serve(listen: str, port_file: Path | None, workers: int, max_concurrent_rpcs
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     if port_file is not None:
-        write_port_file(port_file, port)
+        partial = port_file.with_name(port_file.name + ".partial")
+        partial.write_text(f"{port}\n")
+        partial.replace(port_file)
     logger.info("ceiling server SERVING on port %s with %s workers", port, workers)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

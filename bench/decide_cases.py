@@ -9,6 +9,7 @@ server before and after each load run, so a misrouted request cannot pass as a f
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeAlias
@@ -23,6 +24,8 @@ from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
 REQUESTS = Path(__file__).with_name("requests")
 BATCH_SIZE = 64
+CHECK_CONNECTIONS = 8
+SETTLE_SECONDS = 60.0
 BATCH_USER_ID = "u{:07d}"  # the user ids `training generate` writes
 Source: TypeAlias = pb.DecisionSource.ValueType
 SERVICE = "/decision.v1.DecisionService"
@@ -58,23 +61,54 @@ def _require(response: pb.DecideResponse, source: Source, what: str) -> None:
         )
 
 
+def _settled(what: str, call: Callable[[], int]) -> int:
+    """Retry `call` while it gets a wrong answer, for up to SETTLE_SECONDS.
+
+    The service reports SERVING once its rules are active; the model may still be loading
+    (in each process of --processes N), and until then the model path answers DEFAULT.
+    """
+    started = time.monotonic()
+    while True:
+        try:
+            size = call()
+        except WrongAnswer:
+            if time.monotonic() - started > SETTLE_SECONDS:
+                raise
+            time.sleep(0.5)
+            continue
+        waited = time.monotonic() - started
+        if waited > 1:
+            print(f"{what}: answered as expected only after {waited:.0f} s (model loading?)")
+        return size
+
+
+def _decide_once(port: int, request: pb.DecideRequest) -> pb.DecideResponse:
+    """One call on a connection of its own (no shared subchannel), so that with
+    --processes N the kernel may hand it to any of the processes."""
+    options = [("grpc.use_local_subchannel_pool", 1)]
+    with grpc.insecure_channel(f"127.0.0.1:{port}", options=options) as channel:
+        response: pb.DecideResponse = pb_grpc.DecisionServiceStub(channel).Decide(request, timeout=10)
+    return response
+
+
 def decide_check(port: int, request: pb.DecideRequest, source: Source | None) -> Callable[[], int]:
-    """A check: one real Decide call; its answer must come from `source` (None: any)."""
+    """A check: real Decide calls on fresh connections; each answer must come from `source`
+    (None: any). Returns the size of the smallest answer on the wire."""
 
-    def check() -> int:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            response = pb_grpc.DecisionServiceStub(channel).Decide(request, timeout=10)
+    def once() -> int:
+        responses = [_decide_once(port, request) for _ in range(CHECK_CONNECTIONS)]
         if source is not None:
-            _require(response, source, "Decide")
-        return len(grpc_frame(response.SerializeToString()))
+            for response in responses:
+                _require(response, source, "Decide")
+        return min(len(grpc_frame(r.SerializeToString())) for r in responses)
 
-    return check
+    return lambda: _settled("Decide", once)
 
 
 def batch_check(port: int, batch: pb.DecideBatchRequest, source: Source | None) -> Callable[[], int]:
     """A check: one real DecideBatch call; every entry must be answered by `source`."""
 
-    def check() -> int:
+    def once() -> int:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             reply = pb_grpc.DecisionServiceStub(channel).DecideBatch(batch, timeout=30)
         if len(reply.results) != len(batch.requests):
@@ -86,7 +120,7 @@ def batch_check(port: int, batch: pb.DecideBatchRequest, source: Source | None) 
                 _require(result.response, source, "DecideBatch entry")
         return len(grpc_frame(reply.SerializeToString()))
 
-    return check
+    return lambda: _settled("DecideBatch", once)
 
 
 def body_file(workdir: Path, name: str, message: bytes) -> Path:
