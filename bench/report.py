@@ -108,7 +108,10 @@ def plot(path: Path, figures: Sequence[Figures], title: str) -> None:
     curves.grid(True, which="both", linewidth=0.3)
     curves.legend(fontsize=8, loc="lower right")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    missing = [f"{f.label}: {short_error(f.error)[:150]}" for f in figures if f.error]
+    if missing:
+        fig.text(0.01, 0.01, "not measured - " + "\n".join(missing), fontsize=7, color="#b00000", va="bottom")
+    fig.tight_layout(rect=(0, 0.03 * len(missing), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
