@@ -48,10 +48,11 @@ class App:
         self.catalog = WatchedFile(settings.catalog_path, Catalog.load, "catalog")
         self.profiles = WatchedFile(settings.profiles_path, load_profiles, "profile snapshot")
         self.decision_log = DecisionLog(settings.decision_log_path) if settings.decision_log_path else None
+        self.model_tier = ModelRanking(self.models, self.catalog, self.profiles)
         self.decider = Decider(
             settings.placements,
             rules=self.rules,
-            model=ModelRanking(self.models, self.catalog, self.profiles),
+            model=self.model_tier,
             sink=self._log_decision if self.decision_log else None,
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics, start_http_server
 
 # The *_created series double every counter's output and nobody alerts on them.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 DECISIONS = Counter("decision_decisions_total", "Decisions answered, by deciding tier.", ["source", "placement"])
 FALLBACKS = Counter("decision_fallbacks_total", "Times a tier did not decide, by reason.", ["reason"])

@@ -19,9 +19,12 @@ from training.features import Dataset
 
 log = logging.getLogger(__name__)
 
+# learning_rate 0.3 stops early at ~12 rounds (~480 trees for 40 classes): top-1 within ~2
+# points of 0.1 (~2,000 trees) at a quarter of the serving cost; every tree is walked on
+# the Decide hot path. Override with --param learning_rate=0.1 when accuracy matters more.
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "multiclass",
-    "learning_rate": 0.1,
+    "learning_rate": 0.3,
     "num_leaves": 15,
     "min_data_in_leaf": 40,
     "feature_fraction": 0.8,

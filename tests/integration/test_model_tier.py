@@ -158,8 +158,7 @@ def test_unknown_user_gets_a_cold_start_ranking(served: Served) -> None:
 
 
 def test_without_consent_no_profile_is_used_and_no_user_id_is_logged(served: Served) -> None:
-    tier = served.app.decider._model  # the real ModelRanking, called as the decider calls it
-    assert tier is not None
+    tier = served.app.model_tier  # called as the decider calls it
     now = datetime.now(UTC)
     context = Context(region="DE", device="mobile", channel="web")
 
