@@ -86,6 +86,7 @@ def _decide(processes: int) -> Callable[[Settings], AbstractContextManager[Runni
             "metrics-port": 0,
             "decision-log-path": s.workdir / f"{name}-decisions.jsonl",
         }
+        (s.workdir / f"{name}-decisions.jsonl").unlink(missing_ok=True)  # this run's decisions only
         command = [sys.executable, "-m", "decision", "serve"]
         for flag, value in flags.items():
             command += [f"--{flag}", str(value)]

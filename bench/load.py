@@ -143,7 +143,8 @@ def _parse(stdout: str, log: Path, target: Target, main_seconds: float) -> LoadR
     if ok and int(data.group(1)) < ok * target.min_response_bytes:
         raise LoadError(
             f"{target.url}: {int(data.group(1)) / ok:.0f} bytes per response, expected at least "
-            f"{target.min_response_bytes}: the server answered with errors (trailers only)"
+            f"{target.min_response_bytes}: some answers were errors (trailers only) or not the checked "
+            "answer (e.g. DEFAULT instead of MODEL; see the decision log under <out>/run)"
         )
     latencies = []
     for line in log.read_text().splitlines():
