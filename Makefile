@@ -20,7 +20,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[training,dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[training,dev,bench]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP) ## create .venv and install the project with all extras
@@ -39,7 +39,7 @@ format: venv ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: venv ## mypy --strict on decision/ and training/
+typecheck: venv ## mypy --strict on decision/, training/ and bench/
 	$(BIN)/mypy
 
 pytest: venv ## the test suite only
@@ -54,7 +54,8 @@ proto: venv ## regenerate decision/v1 from protos/
 bench-training: venv ## training time and peak memory at 100k and 1M events (several minutes)
 	$(BIN)/python bench/training_bench.py
 
-bench: venv ## run the benchmark suite (a few minutes; writes bench/results/)
+bench: venv ## run the benchmark suite (about 4 minutes; writes bench/results/)
+	$(BIN)/training bootstrap
 	$(BIN)/python bench/run.py --out bench/results
 
 clean: ## remove the venv, caches and runtime state (var/)

@@ -7,6 +7,8 @@ start/stop order lives in one place.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +37,9 @@ class App:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.rules = RulesetStore(settings.rules_path, settings.rules_poll_seconds)
+        # One download folder per process: processes sharing a port (--processes N) prune
+        # their own old downloads, never a sibling's fresh one.
+        self._model_cache = settings.model_cache_dir / f"process-{os.getpid()}"
         self.models = ModelStore(
             RegistryClient(settings.tracking_uri, settings.registry_timeout_seconds),
             settings.model_name,
@@ -42,7 +47,7 @@ class App:
             FEATURE_SET_VERSION,
             FEATURE_NAMES,
             settings.model_poll_seconds,
-            settings.model_cache_dir,
+            self._model_cache,
             settings.canary_timeout_seconds,
         )
         self.catalog = WatchedFile(settings.catalog_path, Catalog.load, "catalog")
@@ -86,6 +91,7 @@ class App:
         self.profiles.stop()
         if self.decision_log is not None:
             self.decision_log.close()
+        shutil.rmtree(self._model_cache, ignore_errors=True)
 
     def status(self) -> dict[str, object]:
         """What is active and what failed last, per part (for operators and tests)."""

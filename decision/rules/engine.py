@@ -13,8 +13,8 @@ makes the misuses impossible (RELIABILITY.md §1.1):
   that keeps failing is quarantined long before the 1,024-session limit;
 - each ruleset version registered under its own name, superseded versions detached from the
   Host and freed with `durable_rules_engine.delete_ruleset` (D10, D11);
-- actions take exactly one parameter (two means "async", D9) and only record the rule id;
-  an action cannot raise, and raising would be swallowed anyway (D8);
+- actions are never run: `fire` asks the engine which rule matched, so nothing can raise
+  inside the engine and be swallowed (D8); the required `run` takes one parameter (D9);
 - events are built by `facts.py` (typed, finite, bounded; D5); engine exception text is
   never logged, it contains the event (D7).
 """
@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import durable.engine
@@ -60,11 +61,9 @@ class RetiredError(RuleEngineError):
     """The version was unloaded while the caller held it; retry with the current one."""
 
 
-def _recorder(rule_id: str, sink: list[str]) -> Callable[[Any], None]:
-    def action(c: Any) -> None:  # exactly one parameter (D9)
-        sink.append(rule_id)
-
-    return action
+def _action(c: Any) -> None:
+    """The `run` durable-rules requires per rule; never called: `fire` reads the rule name
+    from the engine itself. One parameter, as two would make durable treat it as async (D9)."""
 
 
 class Engine:
@@ -73,7 +72,6 @@ class Engine:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._host: Any = None
-        self._fired: list[str] = []
         self._sids = itertools.count(1)
         self._names = itertools.count(1)
 
@@ -85,8 +83,8 @@ class Engine:
     def load(self, label: str, definition: Mapping[str, Any]) -> Loaded:
         """Register a definition under a fresh name `label#n`; raises RuleEngineError."""
         rules = copy.deepcopy(dict(definition))  # the engine deletes 'run' from what it gets
-        for rule_id, rule in rules.items():
-            rule["run"] = _recorder(rule_id, self._fired)
+        for rule in rules.values():
+            rule["run"] = _action
         with self._lock:
             name = f"{label}#{next(self._names)}"
             try:
@@ -109,16 +107,21 @@ class Engine:
                 durable_rules_engine.delete_ruleset(ruleset._handle)
 
     def fire(self, loaded: Loaded, event: Mapping[str, Fact]) -> str | None:
-        """Post one event; the id of the rule that fired, or None when only the catch-all did."""
+        """Post one event; the id of the rule that fired, or None when only the catch-all did.
+
+        Calls the engine's C API in the order durable's own `Host.post` does (assert_event,
+        start_action_for_state, update_state, complete_and_start_action), without its
+        Closure/Promise/JSON round trips: we only need the name of the rule that fired.
+        """
         with self._lock:
             if loaded.retired:
                 raise RetiredError("ruleset version was unloaded")
             if loaded.refused >= LEAK_LIMIT:
                 raise RuleEngineError("ruleset quarantined after repeated engine refusals")
             sid = f"d{next(self._sids)}"
-            self._fired.clear()
+            handle = self._host.get_ruleset(loaded.name)._handle
             try:
-                self._host.post(loaded.name, {**event, "sid": sid})
+                fired = _post(handle, json.dumps({**event, "sid": sid}, ensure_ascii=False))
             except Exception as exc:
                 loaded.refused += 1  # no delete_state: see the module docstring
                 log.error(
@@ -128,15 +131,14 @@ class Engine:
                     _code(exc),
                 )
                 raise RuleEngineError("the rule engine refused the event") from None
-            self._delete(loaded.name, sid)
-            fired = list(self._fired)
+            self._delete(loaded.name, handle, sid)
         if len(fired) != 1:
             raise RuleEngineError(f"expected one action, got {len(fired)}")
         return None if fired[0] == CATCH_ALL else fired[0]
 
-    def _delete(self, name: str, sid: str) -> None:
+    def _delete(self, name: str, handle: int, sid: str) -> None:
         try:
-            self._host.delete_state(name, sid)
+            durable_rules_engine.delete_state(handle, sid)
         except durable_rules_engine.error as exc:
             if _NO_STATE not in str(exc):
                 log.warning("durable-rules delete_state failed for ruleset %s", name)
@@ -145,6 +147,25 @@ class Engine:
         """Registered ruleset names (for tests and status)."""
         with self._lock:
             return list(self._ensure_host()._ruleset_directory)
+
+
+def _post(handle: int, payload: str) -> list[str]:
+    """Assert one event and complete every action it started; returns their rule names."""
+    code, state = durable_rules_engine.assert_event(handle, payload)
+    if code in (1, 2):  # not handled / observed: impossible with the catch-all, so refuse
+        raise RuleEngineError(f"event not handled (engine result {code})")
+    if code == 3:
+        state = 0
+    fired: list[str] = []
+    started = durable_rules_engine.start_action_for_state(handle, state)
+    while started:
+        state_json, message_json = started[0], started[1]
+        fired.extend(json.loads(message_json))  # {rule name: matched message}
+        durable_rules_engine.update_state(handle, state_json)
+        started = durable_rules_engine.complete_and_start_action(handle, state)
+        if started:  # complete_and_start_action answers the next message as JSON only
+            started = (state_json, started)
+    return fired
 
 
 def _code(exc: Exception) -> str:

@@ -11,7 +11,7 @@ import pytest
 from decision.domain import Cart, Context, Request
 from decision.rules import facts
 from decision.rules.active import ActiveRuleset
-from decision.rules.engine import ENGINE, Engine, _recorder
+from decision.rules.engine import ENGINE, Engine, _action
 from decision.rules.errors import RuleEngineError, RuleFileError
 from decision.rules.fields import FieldType
 from decision.rules.translate import CATCH_ALL
@@ -109,12 +109,9 @@ def test_priorities_compile_to_engine_pri_with_catch_all_last(load: Load) -> Non
     assert order == ["high", "negative", "first_declared", "second_declared", "low", CATCH_ALL]
 
 
-def test_actions_take_one_parameter_and_only_record_the_rule_id() -> None:
-    sink: list[str] = []
-    action = _recorder("some_rule", sink)
-    assert action.__code__.co_argcount == 1  # two would make durable-rules call it async (D9)
-    action(object())
-    assert sink == ["some_rule"]
+def test_the_required_action_takes_one_parameter_and_does_nothing() -> None:
+    assert _action.__code__.co_argcount == 1  # two would make durable-rules call it async (D9)
+    assert _action(object()) is None
 
 
 def test_unloaded_versions_leave_the_engine(tmp_path: Path) -> None:
