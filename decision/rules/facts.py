@@ -75,26 +75,50 @@ def getter(field: str) -> Getter:
     return _GETTERS[field]
 
 
-def clean(value: object, kind: FieldType | None) -> Fact | None:
-    """The engine-safe form of `value` for a field of type `kind`, or None (= missing)."""
-    if kind is None:
-        return True if any(clean(value, k) is not None for k in FieldType) else None
-    if kind is FieldType.BOOL:
-        return value if isinstance(value, bool) else None
-    if kind is FieldType.STRING:
-        if not isinstance(value, str) or not 0 < len(value) <= MAX_STRING:
-            return None
+def _clean_bool(value: object) -> Fact | None:
+    return value if isinstance(value, bool) else None
+
+
+def _clean_string(value: object) -> Fact | None:
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_STRING:
+        return None
+    if not value.isascii():  # lone surrogates cannot be encoded: treat as missing
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             return None
-        return value
+    return value
+
+
+def _clean_number(value: object) -> Fact | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     number = float(value)
     if not math.isfinite(number):
         return None
     return round(max(-NUMBER_CLAMP, min(NUMBER_CLAMP, number)), 4) + 0.0
+
+
+def _clean_present(value: object) -> Fact | None:
+    return True if any(cleaner(value) is not None for cleaner in _BY_TYPE.values()) else None
+
+
+_BY_TYPE: dict[FieldType, Callable[[object], Fact | None]] = {
+    FieldType.BOOL: _clean_bool,
+    FieldType.STRING: _clean_string,
+    FieldType.NUMBER: _clean_number,
+}
+
+
+def cleaner(kind: FieldType | None) -> Callable[[object], Fact | None]:
+    """The function giving the engine-safe form of a value of type `kind` (None = missing);
+    chosen once per slot, not per request."""
+    return _clean_present if kind is None else _BY_TYPE[kind]
+
+
+def clean(value: object, kind: FieldType | None) -> Fact | None:
+    """The engine-safe form of `value` for a field of type `kind`, or None (= missing)."""
+    return cleaner(kind)(value)
 
 
 def now_seconds(now: datetime) -> float:
@@ -106,7 +130,7 @@ def build(request: Request, now: datetime, slots: tuple[tuple[Slot, Getter], ...
     """The event for one decision: typed facts for the used fields, plus now and a marker."""
     facts: dict[str, Fact] = {LIVE_KEY: True, NOW_KEY: now_seconds(now)}
     for slot, read in slots:
-        value = clean(read(request, now), slot.type)
+        value = cleaner(slot.type)(read(request, now))
         if value is not None:
             facts[slot.key] = value
     return facts
