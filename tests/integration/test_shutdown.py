@@ -44,6 +44,23 @@ def test_drain_lets_in_flight_calls_finish_and_refuses_new_ones(settings: Settin
     assert [i.content_id for i in response.items] == ["slow_item"]
 
 
+def test_a_call_past_its_deadline_is_deadline_exceeded_and_the_server_stays_healthy(settings: Settings) -> None:
+    model = BlockingModel()
+    running = build_server(settings, Decider(settings.placements, model=model))
+    running.mark_serving()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.DecisionServiceStub(channel)
+            request = pb.DecideRequest(user_id="u1", placement="home_banner")
+            with pytest.raises(grpc.RpcError, match="DEADLINE_EXCEEDED"):
+                stub.Decide(request, timeout=0.2)  # the model holds the call past its deadline
+            model.release.set()
+            assert stub.Decide(request, timeout=5).source == pb.DECISION_SOURCE_MODEL
+    finally:
+        model.release.set()
+        running.server.stop(0).wait()
+
+
 def _start_server(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
     port_file = tmp_path / "port"
     env = {**os.environ, "DECISION_DECISION_LOG_PATH": "", "DECISION_METRICS_PORT": "0"}
