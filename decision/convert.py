@@ -56,28 +56,30 @@ def request_from_pb(message: pb.DecideRequest) -> Request:
 
 
 def response_to_pb(decision: Decision) -> pb.DecideResponse:
-    """Build the wire response from a domain Decision."""
-    provenance = decision.provenance
+    """Build the wire response from a domain Decision.
+
+    Fields are set in place (`items.add`, attribute assignment) rather than through
+    nested constructor keywords: about a third of the cost on this hot path.
+    """
+    response = pb.DecideResponse(
+        decision_id=decision.decision_id, request_id=decision.request_id, source=_SOURCES[decision.source]
+    )
+    for item in decision.items:
+        added = response.items.add(content_id=item.content_id, score=item.score, rank=item.rank)
+        if item.parameters:
+            added.parameters.update(item.parameters)
+    source, target = decision.provenance, response.provenance
+    target.ruleset_version = source.ruleset_version
+    target.ruleset_hash = source.ruleset_hash
+    target.rule_id = source.rule_id
+    target.model_name = source.model_name
+    target.model_version = source.model_version
+    target.fallback_reasons.extend([_REASONS[r] for r in source.fallback_reasons])
     decided_at = decision.decided_at.timestamp()
     seconds = int(decided_at)
-    return pb.DecideResponse(
-        decision_id=decision.decision_id,
-        request_id=decision.request_id,
-        source=_SOURCES[decision.source],
-        items=[
-            pb.Item(content_id=i.content_id, score=i.score, rank=i.rank, parameters=i.parameters)
-            for i in decision.items
-        ],
-        provenance=pb.Provenance(
-            ruleset_version=provenance.ruleset_version,
-            ruleset_hash=provenance.ruleset_hash,
-            rule_id=provenance.rule_id,
-            model_name=provenance.model_name,
-            model_version=provenance.model_version,
-            fallback_reasons=[_REASONS[r] for r in provenance.fallback_reasons],
-        ),
-        decided_at=Timestamp(seconds=seconds, nanos=int((decided_at - seconds) * 1e9)),
-    )
+    response.decided_at.seconds = seconds
+    response.decided_at.nanos = int((decided_at - seconds) * 1e9)
+    return response
 
 
 _SOURCES = {
