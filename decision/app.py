@@ -12,6 +12,7 @@ import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from wsgiref.simple_server import WSGIServer
 
 from decision import metrics
 from decision.catalog import Catalog
@@ -39,7 +40,9 @@ class App:
         self.rules = RulesetStore(settings.rules_path, settings.rules_poll_seconds)
         # One download folder per process: processes sharing a port (--processes N) prune
         # their own old downloads, never a sibling's fresh one.
+        _remove_stale_caches(settings.model_cache_dir)
         self._model_cache = settings.model_cache_dir / f"process-{os.getpid()}"
+        self._metrics_server: WSGIServer | None = None
         self.models = ModelStore(
             RegistryClient(settings.tracking_uri, settings.registry_timeout_seconds),
             settings.model_name,
@@ -51,7 +54,8 @@ class App:
             settings.canary_timeout_seconds,
         )
         self.catalog = WatchedFile(settings.catalog_path, Catalog.load, "catalog")
-        self.profiles = WatchedFile(settings.profiles_path, load_profiles, "profile snapshot")
+        # Profile rows hold user ids: their load errors are logged by type only.
+        self.profiles = WatchedFile(settings.profiles_path, load_profiles, "profile snapshot", log_reasons=False)
         self.decision_log = DecisionLog(settings.decision_log_path) if settings.decision_log_path else None
         self.model_tier = ModelRanking(self.models, self.catalog, self.profiles)
         self.decider = Decider(
@@ -75,7 +79,7 @@ class App:
         self.catalog.start()
         self.profiles.start()
         self.models.start()
-        metrics.serve_metrics(self.settings.metrics_port)
+        self._metrics_server = metrics.serve_metrics(self.settings.metrics_port)
         self.rules.add_listener(_once(on_ready))
         try:
             self.rules.load_initial()
@@ -92,6 +96,8 @@ class App:
         if self.decision_log is not None:
             self.decision_log.close()
         shutil.rmtree(self._model_cache, ignore_errors=True)
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
 
     def status(self) -> dict[str, object]:
         """What is active and what failed last, per part (for operators and tests)."""
@@ -117,6 +123,24 @@ def load_profiles(path: Path) -> ProfileStore:
             f"{FEATURE_SET_VERSION}: rerun training"
         )
     return store
+
+
+def _remove_stale_caches(root: Path) -> None:
+    """Delete the download folders of processes that are gone (killed, crashed)."""
+    for folder in root.glob("process-*"):
+        pid = folder.name.removeprefix("process-")
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _once(callback: Callable[[], None]) -> Callable[[], None]:

@@ -24,8 +24,12 @@ T = TypeVar("T")
 class WatchedFile(Generic[T]):
     """`current` is the last successfully loaded content of `path`, or None."""
 
-    def __init__(self, path: Path, load: Callable[[Path], T], what: str, poll_seconds: float = 5.0) -> None:
+    def __init__(
+        self, path: Path, load: Callable[[Path], T], what: str, poll_seconds: float = 5.0, log_reasons: bool = True
+    ) -> None:
+        """`log_reasons=False` for files holding user data: a load error may quote a row."""
         self._path = path
+        self._log_reasons = log_reasons
         self._load = load
         self._what = what
         self._poll = poll_seconds
@@ -54,8 +58,9 @@ class WatchedFile(Generic[T]):
         try:
             value = self._load(self._path)
         except Exception as exc:  # a bad file must never take down what is serving
-            self._swap.refuse(str(self._path), "", type(exc).__name__)
-            log.error("%s %s refused: %s; %s", self._what, self._path, exc, self._fallback())
+            reason = str(exc) if self._log_reasons else type(exc).__name__
+            self._swap.refuse(str(self._path), "", reason)
+            log.error("%s %s refused: %s; %s", self._what, self._path, reason, self._fallback())
             return
         self._swap.publish(value, str(self._path), f"{signature[0]}")
         log.info("%s loaded from %s", self._what, self._path)

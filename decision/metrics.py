@@ -6,6 +6,8 @@ result. Never a user id, content id or free text.
 
 from __future__ import annotations
 
+from wsgiref.simple_server import WSGIServer
+
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics, start_http_server
 
 # The *_created series double every counter's output and nobody alerts on them.
@@ -32,7 +34,9 @@ DECISION_LOG_DROPPED = Counter("decision_log_dropped_total", "Decisions not writ
 TIER_ERRORS = Counter("decision_tier_errors_total", "Unexpected failures inside a tier, by tier.", ["tier"])
 
 
-def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
-    """Expose /metrics on `port` in a daemon thread (0 disables it)."""
-    if port:
-        start_http_server(port, addr=host)
+def serve_metrics(port: int, host: str = "0.0.0.0") -> WSGIServer | None:
+    """Expose /metrics on `port` in a daemon thread (0 disables it); returns the server."""
+    if not port:
+        return None
+    server, _thread = start_http_server(port, addr=host)
+    return server

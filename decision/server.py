@@ -44,9 +44,11 @@ class RunningServer:
     server: grpc.Server
     port: int
     health: health.HealthServicer
+    servicer: DecisionServicer
 
     def mark_serving(self) -> None:
-        """Readiness: called once the rules are loaded."""
+        """Readiness: called once the rules are loaded; Decide answers from then on."""
+        self.servicer.ready = True
         for name in HEALTH_SERVICES:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
@@ -78,7 +80,7 @@ def build_server(settings: Settings, decider: Decider, reuse_port: bool = False)
     except RuntimeError as exc:
         raise ServeError(f"cannot listen on {settings.listen}: is the port in use?") from exc
     server.start()
-    return RunningServer(server, port, health_servicer)
+    return RunningServer(server, port, health_servicer, servicer)
 
 
 def serve(settings: Settings, reuse_port: bool = False) -> int:
@@ -95,7 +97,11 @@ def serve(settings: Settings, reuse_port: bool = False) -> int:
             write_port_file(settings.port_file, running.port)
         log.info("serving on port %d (pid %d)", running.port, os.getpid())
 
-    app.start(on_ready)
+    try:
+        app.start(on_ready)
+    except OSError as exc:  # e.g. the metrics port is taken, the decision log cannot be opened
+        running.server.stop(0)
+        raise ServeError(f"cannot start: {exc}") from exc
     stop.wait()
     log.info("shutting down: draining in-flight calls for up to %.1f s", settings.grace_seconds)
     running.drain(settings.grace_seconds)

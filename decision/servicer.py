@@ -26,6 +26,7 @@ from decision.validation import MAX_BATCH, validate
 
 log = logging.getLogger(__name__)
 
+_NOT_READY = "not ready: no ruleset is loaded yet (health is NOT_SERVING); retry shortly"
 _DECIDE_LATENCY = metrics.LATENCY.labels("Decide")
 _BATCH_LATENCY = metrics.LATENCY.labels("DecideBatch")
 
@@ -36,8 +37,13 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
     def __init__(self, decider: Decider, timeout_seconds: float) -> None:
         self._decider = decider
         self._timeout = timeout_seconds
+        # Until the first ruleset is active, answering would skip the rules (opt-outs among
+        # them): refuse with UNAVAILABLE, which clients retry, possibly on another replica.
+        self.ready = False
 
     def Decide(self, request: pb.DecideRequest, context: grpc.ServicerContext) -> pb.DecideResponse:
+        if not self.ready:
+            _abort(context, grpc.StatusCode.UNAVAILABLE, _NOT_READY)
         started = time.perf_counter()
         try:
             decision = self._decider.decide(self._parse(request), self._time_left(context, started))
@@ -50,6 +56,8 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
             _DECIDE_LATENCY.observe(time.perf_counter() - started)
 
     def DecideBatch(self, request: pb.DecideBatchRequest, context: grpc.ServicerContext) -> pb.DecideBatchResponse:
+        if not self.ready:
+            _abort(context, grpc.StatusCode.UNAVAILABLE, _NOT_READY)
         started = time.perf_counter()
         try:
             if not 1 <= len(request.requests) <= MAX_BATCH:

@@ -29,7 +29,6 @@ from decision.settings import Settings
 log = logging.getLogger(__name__)
 
 RESTART_BACKOFF_SECONDS = 1.0
-READY_TIMEOUT_SECONDS = 120.0
 
 
 def supervise(settings: Settings) -> int:
@@ -41,8 +40,13 @@ def supervise(settings: Settings) -> int:
             signal.signal(signum, lambda *_: stop.set())
         ready_files = [Path(tmp) / f"child-{i}.port" for i in range(settings.processes)]
         children = [_spawn(settings, host, port, i, f) for i, f in enumerate(ready_files)]
-        _announce_when_ready(settings, port, ready_files, stop)
+        announced = False
         while not stop.wait(0.2):
+            if not announced and all(f.exists() for f in ready_files):
+                announced = True  # every child is serving (possibly long after start: rules fixed)
+                log.info("%d server processes serving on port %d", len(ready_files), port)
+                if settings.port_file is not None:
+                    write_port_file(settings.port_file, port)
             for i, child in enumerate(children):
                 if child.poll() is not None:
                     log.error("server process %d exited with %s; restarting it", child.pid, child.returncode)
@@ -68,27 +72,20 @@ def _spawn(settings: Settings, host: str, port: int, index: int, ready_file: Pat
             "processes": 1,
             "port_file": ready_file,
             "metrics_port": settings.metrics_port + index if settings.metrics_port else 0,
+            # one decision log per process: concurrent appends to one file would interleave
+            "decision_log_path": _per_child(settings.decision_log_path, index),
         }
     )
     env = dict(os.environ)
     for name, value in child.model_dump(mode="json").items():
         key = f"DECISION_{name.upper()}"
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value if isinstance(value, str) else json.dumps(value)
+        # None travels as "" (which Settings reads as None), so a disabled part stays disabled.
+        env[key] = "" if value is None else value if isinstance(value, str) else json.dumps(value)
     return subprocess.Popen([sys.executable, "-m", "decision", "serve", "--reuse-port"], env=env)
 
 
-def _announce_when_ready(settings: Settings, port: int, ready_files: list[Path], stop: threading.Event) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while not all(f.exists() for f in ready_files):
-        if stop.wait(0.05) or time.monotonic() > deadline:
-            log.error("not all server processes became ready within %.0f s", READY_TIMEOUT_SECONDS)
-            return
-    log.info("%d server processes serving on port %d", len(ready_files), port)
-    if settings.port_file is not None:
-        write_port_file(settings.port_file, port)
+def _per_child(path: Path | None, index: int) -> Path | None:
+    return None if path is None else path.with_name(f"{path.stem}-{index}{path.suffix}")
 
 
 @contextlib.contextmanager

@@ -63,9 +63,11 @@ class DecisionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DecideBatch(self, request, context):
-        """Decide for many users in one call. Each entry is decided exactly as
-        Decide would decide it; a bad entry gets its own error and does not fail
-        the others.
+        """Decide for many users in one call. Each entry is validated and decided as
+        Decide would decide it, within one time budget shared by the whole batch
+        (the caller's deadline, capped by the server's): entries reached after it
+        runs out skip the model (fallback DEADLINE). A bad entry gets its own
+        error and does not fail the others.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

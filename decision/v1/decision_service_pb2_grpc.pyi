@@ -45,9 +45,11 @@ class DecisionServiceStub:
     Decide: _grpc.UnaryUnaryMultiCallable[_decision_service_pb2.DecideRequest, _decision_service_pb2.DecideResponse]
     """Decide for one user and placement."""
     DecideBatch: _grpc.UnaryUnaryMultiCallable[_decision_service_pb2.DecideBatchRequest, _decision_service_pb2.DecideBatchResponse]
-    """Decide for many users in one call. Each entry is decided exactly as
-    Decide would decide it; a bad entry gets its own error and does not fail
-    the others.
+    """Decide for many users in one call. Each entry is validated and decided as
+    Decide would decide it, within one time budget shared by the whole batch
+    (the caller's deadline, capped by the server's): entries reached after it
+    runs out skip the model (fallback DEADLINE). A bad entry gets its own
+    error and does not fail the others.
     """
 
 @_typing.type_check_only
@@ -61,9 +63,11 @@ class DecisionServiceAsyncStub(DecisionServiceStub):
     Decide: _aio.UnaryUnaryMultiCallable[_decision_service_pb2.DecideRequest, _decision_service_pb2.DecideResponse]  # type: ignore[assignment]
     """Decide for one user and placement."""
     DecideBatch: _aio.UnaryUnaryMultiCallable[_decision_service_pb2.DecideBatchRequest, _decision_service_pb2.DecideBatchResponse]  # type: ignore[assignment]
-    """Decide for many users in one call. Each entry is decided exactly as
-    Decide would decide it; a bad entry gets its own error and does not fail
-    the others.
+    """Decide for many users in one call. Each entry is validated and decided as
+    Decide would decide it, within one time budget shared by the whole batch
+    (the caller's deadline, capped by the server's): entries reached after it
+    runs out skip the model (fallback DEADLINE). A bad entry gets its own
+    error and does not fail the others.
     """
 
 class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -86,9 +90,11 @@ class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _decision_service_pb2.DecideBatchRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_decision_service_pb2.DecideBatchResponse, _abc.Awaitable[_decision_service_pb2.DecideBatchResponse]]:
-        """Decide for many users in one call. Each entry is decided exactly as
-        Decide would decide it; a bad entry gets its own error and does not fail
-        the others.
+        """Decide for many users in one call. Each entry is validated and decided as
+        Decide would decide it, within one time budget shared by the whole batch
+        (the caller's deadline, capped by the server's): entries reached after it
+        runs out skip the model (fallback DEADLINE). A bad entry gets its own
+        error and does not fail the others.
         """
 
 def add_DecisionServiceServicer_to_server(servicer: DecisionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

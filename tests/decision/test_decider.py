@@ -75,8 +75,12 @@ def test_model_with_nothing_eligible_falls_to_default() -> None:
 
 
 def test_a_failing_decision_sink_does_not_lose_the_answer() -> None:
-    def broken_sink(*_: object) -> None:
+    calls: list[str] = []
+
+    def broken_sink(decision: object, *_: object) -> None:
+        calls.append(getattr(decision, "decision_id", ""))
         raise OSError("disk full")
 
     decision = Decider(DEFAULT_PLACEMENTS, sink=broken_sink).decide(request())
     assert decision.source is Source.DEFAULT
+    assert calls == [decision.decision_id]

@@ -10,6 +10,8 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from decision.decider import Decider
 from decision.server import SERVICE_NAME, build_server
 from decision.settings import Settings
+from decision.v1 import decision_service_pb2 as pb
+from decision.v1 import decision_service_pb2_grpc as pb_grpc
 from tests.conftest import is_serving
 
 
@@ -20,7 +22,12 @@ def test_health_is_not_serving_until_ready_then_serving_then_not_on_drain(settin
             stub = health_pb2_grpc.HealthStub(channel)
             assert not is_serving(stub)
             assert not is_serving(stub, SERVICE_NAME)
+            decide = pb_grpc.DecisionServiceStub(channel)
+            request = pb.DecideRequest(user_id="u1", placement="home_banner")
+            with pytest.raises(grpc.RpcError, match="UNAVAILABLE"):  # no ruleset yet: never answer without it
+                decide.Decide(request, timeout=5)
             running.mark_serving()
+            assert decide.Decide(request, timeout=5).source == pb.DECISION_SOURCE_DEFAULT
             assert is_serving(stub)
             assert is_serving(stub, SERVICE_NAME)
             running.health.enter_graceful_shutdown()

@@ -146,7 +146,7 @@ def test_hot_reload_under_load_switches_cleanly_with_no_failed_call(served: Rule
 def test_a_broken_file_is_refused_and_the_old_version_keeps_answering(served: RulesServer) -> None:
     with (served.rules_dir / "region_promos.yaml").open("a") as out:
         out.write("\n  - id: [unclosed\n")
-    _wait_for(lambda: served.app.rules.status()["last_error"] is not None)
+    _wait_for(lambda: bool(served.app.rules.status()["last_error"]))
     response = served.stub.Decide(cart_request(idle_minutes=45, value=250), timeout=5)
     assert response.provenance.rule_id == "cart_reminder_high_value"
     assert response.provenance.ruleset_version == "2026.11.25-1"

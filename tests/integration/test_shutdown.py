@@ -40,6 +40,7 @@ def test_drain_lets_in_flight_calls_finish_and_refuses_new_ones(settings: Settin
         model.release.set()
         response = in_flight.result(timeout=5)
         drained.join(5)
+    assert not drained.is_alive()
     assert response.source == pb.DECISION_SOURCE_MODEL
     assert [i.content_id for i in response.items] == ["slow_item"]
 
