@@ -99,16 +99,6 @@ class App:
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
 
-    def status(self) -> dict[str, object]:
-        """What is active and what failed last, per part (for operators and tests)."""
-        return {
-            "rules": self.rules.status(),
-            "model": self.models.status(),
-            "catalog": self.catalog.status(),
-            "profiles": self.profiles.status(),
-            "decision_log_dropped": self.decision_log.dropped if self.decision_log else 0,
-        }
-
     def _log_decision(self, decision: Decision, request: Request) -> None:
         assert self.decision_log is not None
         self.decision_log.append(record_for(decision, request))

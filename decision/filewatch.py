@@ -59,7 +59,6 @@ class WatchedFile(Generic[T]):
             value = self._load(self._path)
         except Exception as exc:  # a bad file must never take down what is serving
             reason = str(exc) if self._log_reasons else type(exc).__name__
-            self._swap.refuse(str(self._path), "", reason)
             log.error("%s %s refused: %s; %s", self._what, self._path, reason, self._fallback())
             return
         self._swap.publish(value, str(self._path), f"{signature[0]}")
@@ -75,14 +74,6 @@ class WatchedFile(Generic[T]):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-    def status(self) -> dict[str, object]:
-        failure = self._swap.last_failure
-        return {
-            "path": str(self._path),
-            "loaded": self._swap.current is not None,
-            "last_error": failure.error if failure else None,
-        }
 
     def _fallback(self) -> str:
         return "keeping the previous version" if self._swap.current is not None else "serving without it"

@@ -12,13 +12,14 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import grpc
+from prometheus_client import Histogram
 
 from decision import convert, metrics
 from decision.decider import Decider
-from decision.domain import Request
+from decision.domain import Decision
 from decision.errors import InvalidRequestError
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
@@ -26,6 +27,8 @@ from decision.validation import MAX_BATCH, validate
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+TimeLeft = Callable[[], float | None]
 _NOT_READY = "not ready: no ruleset is loaded yet (health is NOT_SERVING); retry shortly"
 _DECIDE_LATENCY = metrics.LATENCY.labels("Decide")
 _BATCH_LATENCY = metrics.LATENCY.labels("DecideBatch")
@@ -42,51 +45,47 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
         self.ready = False
 
     def Decide(self, request: pb.DecideRequest, context: grpc.ServicerContext) -> pb.DecideResponse:
-        if not self.ready:
-            _abort(context, grpc.StatusCode.UNAVAILABLE, _NOT_READY)
-        started = time.perf_counter()
-        try:
-            decision = self._decider.decide(self._parse(request), self._time_left(context, started))
-            return convert.response_to_pb(decision)
-        except InvalidRequestError as exc:
-            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, _count_invalid(exc))
-        except Exception as exc:
-            _abort(context, grpc.StatusCode.INTERNAL, _internal_message(exc))
-        finally:
-            _DECIDE_LATENCY.observe(time.perf_counter() - started)
+        return self._answer(
+            context, _DECIDE_LATENCY, lambda time_left: convert.response_to_pb(self._decide(request, time_left))
+        )
 
     def DecideBatch(self, request: pb.DecideBatchRequest, context: grpc.ServicerContext) -> pb.DecideBatchResponse:
+        def decide_all(time_left: TimeLeft) -> pb.DecideBatchResponse:
+            if not 1 <= len(request.requests) <= MAX_BATCH:
+                raise InvalidRequestError("requests", f"send between 1 and {MAX_BATCH} requests")
+            return pb.DecideBatchResponse(results=[self._decide_one(r, time_left) for r in request.requests])
+
+        return self._answer(context, _BATCH_LATENCY, decide_all)
+
+    def _answer(self, context: grpc.ServicerContext, latency: Histogram, work: Callable[[TimeLeft], T]) -> T:
+        """The one place errors become statuses, for both RPCs."""
         if not self.ready:
             _abort(context, grpc.StatusCode.UNAVAILABLE, _NOT_READY)
         started = time.perf_counter()
         try:
-            if not 1 <= len(request.requests) <= MAX_BATCH:
-                raise InvalidRequestError("requests", f"send between 1 and {MAX_BATCH} requests")
-            time_left = self._time_left(context, started)
-            return pb.DecideBatchResponse(results=[self._decide_one(r, time_left) for r in request.requests])
+            return work(self._time_left(context, started))
         except InvalidRequestError as exc:
-            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, _count_invalid(exc))
+            _abort(context, grpc.StatusCode[exc.grpc_code], _count_invalid(exc))
         except Exception as exc:
             _abort(context, grpc.StatusCode.INTERNAL, _internal_message(exc))
         finally:
-            _BATCH_LATENCY.observe(time.perf_counter() - started)
+            latency.observe(time.perf_counter() - started)
 
-    def _decide_one(self, request: pb.DecideRequest, time_left: Callable[[], float | None]) -> pb.DecideBatchResult:
-        """One batch entry, decided exactly as Decide would; a bad entry gets its own error."""
-        try:
-            parsed = self._parse(request)
-        except InvalidRequestError as exc:
-            message = _count_invalid(exc)
-            error = pb.DecideError(code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message=message, field=exc.field)
-            return pb.DecideBatchResult(error=error)
-        return pb.DecideBatchResult(response=convert.response_to_pb(self._decider.decide(parsed, time_left)))
-
-    def _parse(self, request: pb.DecideRequest) -> Request:
+    def _decide(self, request: pb.DecideRequest, time_left: TimeLeft) -> Decision:
         parsed = convert.request_from_pb(request)
         validate(parsed, self._decider.placements)
-        return parsed
+        return self._decider.decide(parsed, time_left)
 
-    def _time_left(self, context: grpc.ServicerContext, started: float) -> Callable[[], float | None]:
+    def _decide_one(self, request: pb.DecideRequest, time_left: TimeLeft) -> pb.DecideBatchResult:
+        """One batch entry, decided as Decide would; a bad entry gets its own error."""
+        try:
+            decision = self._decide(request, time_left)
+        except InvalidRequestError as exc:
+            code = grpc.StatusCode[exc.grpc_code].value[0]
+            return pb.DecideBatchResult(error=pb.DecideError(code=code, message=_count_invalid(exc), field=exc.field))
+        return pb.DecideBatchResult(response=convert.response_to_pb(decision))
+
+    def _time_left(self, context: grpc.ServicerContext, started: float) -> TimeLeft:
         """Seconds left: the caller's deadline, capped by our own budget."""
         own_deadline = started + self._timeout
 
