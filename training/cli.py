@@ -84,6 +84,25 @@ def _data_options(func: F) -> F:
     return func
 
 
+def _events_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--events", "n_events", type=click.IntRange(1_000), default=defaults.EVENTS, show_default=True, help=help_text
+    )
+
+
+def _seed_option(help_text: str) -> Callable[[F], F]:
+    return click.option("--seed", type=int, default=defaults.SEED, show_default=True, help=help_text)
+
+
+_PROFILES_OUT = click.option(
+    "--profiles-out",
+    type=click.Path(path_type=Path),
+    default=defaults.PROFILES,
+    show_default=True,
+    help="Where to write the profile snapshot the service reads.",
+)
+
+
 def _friendly(func: F) -> F:
     """Turn our own errors into one clear line and exit code 2, not a traceback."""
 
@@ -116,15 +135,8 @@ def main(verbose: bool) -> None:
     show_default=True,
     help="Folder to write events, users, catalog.json and ground_truth.parquet into.",
 )
-@click.option(
-    "--events",
-    "n_events",
-    type=click.IntRange(1_000),
-    default=defaults.EVENTS,
-    show_default=True,
-    help="Approximate number of events (1,000 to millions).",
-)
-@click.option("--seed", type=int, default=defaults.SEED, show_default=True, help="Same seed, same files.")
+@_events_option("Approximate number of events (1,000 to millions).")
+@_seed_option("Same seed, same files.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
 @_friendly
 def generate(out: Path, n_events: int, seed: int, fmt: str) -> None:
@@ -138,13 +150,7 @@ def generate(out: Path, n_events: int, seed: int, fmt: str) -> None:
 @main.command()
 @_data_options
 @_registry_options
-@click.option(
-    "--profiles-out",
-    type=click.Path(path_type=Path),
-    default=defaults.PROFILES,
-    show_default=True,
-    help="Where to write the profile snapshot for the service.",
-)
+@_PROFILES_OUT
 @click.option(
     "--param",
     "params",
@@ -230,22 +236,9 @@ def promote(tracking_uri: str, model_name: str, version: str | None, metric: str
     show_default=True,
     help="Data folder; generated here if it has no catalog.json.",
 )
-@click.option(
-    "--profiles-out",
-    type=click.Path(path_type=Path),
-    default=defaults.PROFILES,
-    show_default=True,
-    help="Where the service reads the profile snapshot.",
-)
-@click.option(
-    "--events",
-    "n_events",
-    type=click.IntRange(1_000),
-    default=defaults.EVENTS,
-    show_default=True,
-    help="Events to generate when there is no data yet.",
-)
-@click.option("--seed", type=int, default=defaults.SEED, show_default=True, help="Generator seed.")
+@_PROFILES_OUT
+@_events_option("Events to generate when there is no data yet.")
+@_seed_option("Generator seed.")
 @_friendly
 def bootstrap(tracking_uri: str, model_name: str, data_dir: Path, profiles_out: Path, n_events: int, seed: int) -> None:
     """One-shot quick start: data, model, champion and snapshot, unless a champion exists."""
