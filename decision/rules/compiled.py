@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from decision.rules.condition import Condition
-from decision.rules.facts import Getter, Slot
+from decision.rules.facts import Slot
 from decision.rules.schema import CaseModel
 
 
@@ -49,7 +49,7 @@ class CompiledRuleset:
     version: str
     content_hash: str
     rules: tuple[CompiledRule, ...]
-    slots: tuple[tuple[Slot, Getter], ...]
+    slots: tuple[Slot, ...]
     keys: Mapping[str, str]
     definitions: tuple[Mapping[str, Any], ...]
     cases: tuple[Case, ...]

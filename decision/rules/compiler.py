@@ -228,8 +228,8 @@ def _assemble(
     types: dict[str, FieldType | None],
     cases: list[Case],
 ) -> CompiledRuleset:
-    slots = tuple((facts.Slot(f"f{i}", name, types[name]), facts.getter(name)) for i, name in enumerate(sorted(types)))
-    keys = {slot.field: slot.key for slot, _ in slots}
+    keys = {name: f"f{i}" for i, name in enumerate(sorted(types))}
+    slots = tuple(facts.slot(key, name, types[name]) for name, key in keys.items())
     definitions = tuple(translate.definitions(tuple(rules), keys.__getitem__))
     return CompiledRuleset(version, digest, tuple(rules), slots, MappingProxyType(keys), definitions, tuple(cases))
 

