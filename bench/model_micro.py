@@ -78,7 +78,7 @@ def main() -> int:
     rows = np.random.default_rng(1).normal(size=(256, args.features))
     single = [rows[i : i + 1] for i in range(len(rows))]
     batches = [rows[i : i + 64] for i in range(0, 256, 64)]
-    eligible = ranker.eligible_mask(local.classes[::2])
+    eligible = ranker.eligible_indices(local.classes[::2])
     ranker.warm(rows[:4])
     fast = np.stack([ranker.predict_proba(row) for row in rows])
     error = float(np.abs(fast - booster.predict(rows)).max())

@@ -10,7 +10,6 @@ import itertools
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from prometheus_client import Counter
@@ -62,20 +61,20 @@ class Decider:
         limit = request.max_results or DEFAULT_MAX_RESULTS
         reasons: list[FallbackReason] = []
         outcome = self._evaluate_rules(request, now, reasons)
-        base = Provenance()
-        if outcome is not None:
-            base = Provenance(ruleset_version=outcome.ruleset_version, ruleset_hash=outcome.ruleset_hash)
+        version, digest = (outcome.ruleset_version, outcome.ruleset_hash) if outcome is not None else ("", "")
         if outcome is not None and outcome.rule_id is not None:
             content = [c for c in outcome.content_ids if c not in request.exclude_content_ids][:limit]
             if content:
                 items = tuple(Item(c, 1.0, rank, outcome.parameters) for rank, c in enumerate(content, 1))
-                return self._finish(request, now, Source.RULE, items, replace(base, rule_id=outcome.rule_id))
+                provenance = Provenance(version, digest, rule_id=outcome.rule_id)
+                return self._finish(request, now, Source.RULE, items, provenance)
             reasons.append(FallbackReason.RULE_CONTENT_EXCLUDED)
         ranked = self._rank_with_model(request, now, limit, time_left, reasons)
         if ranked is not None:
             items = tuple(Item(s.content_id, s.score, rank) for rank, s in enumerate(ranked.ranked[:limit], 1))
-            provenance = replace(
-                base,
+            provenance = Provenance(
+                version,
+                digest,
                 model_name=ranked.model_name,
                 model_version=ranked.model_version,
                 fallback_reasons=tuple(reasons),
@@ -83,7 +82,8 @@ class Decider:
             return self._finish(request, now, Source.MODEL, items, provenance)
         defaults = [c for c in self._defaults[request.placement] if c not in request.exclude_content_ids]
         items = tuple(Item(c, 0.0, rank) for rank, c in enumerate(defaults[:limit], 1))
-        return self._finish(request, now, Source.DEFAULT, items, replace(base, fallback_reasons=tuple(reasons)))
+        provenance = Provenance(version, digest, fallback_reasons=tuple(reasons))
+        return self._finish(request, now, Source.DEFAULT, items, provenance)
 
     def _evaluate_rules(self, request: Request, now: datetime, reasons: list[FallbackReason]) -> RuleOutcome | None:
         if self._rules is None:

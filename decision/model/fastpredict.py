@@ -5,6 +5,10 @@ booster (LightGBM#6142), and one FastConfig must not be used by two threads at o
 So configs are created under a lock and lent out from a free list: each call takes
 one, predicts, and gives it back. The list grows to the peak number of concurrent
 callers, and every config is freed before the booster that backs it.
+
+The predict call goes through a `ctypes.PyDLL` binding, which keeps the GIL for its
+~20 µs. The default binding releases it and must win it back afterwards: on a server
+process pinned to one core that is a thread switch per call, for no parallelism.
 """
 
 from __future__ import annotations
@@ -25,17 +29,23 @@ _DTYPE_FLOAT64 = 1
 _ALL_ITERATIONS = -1
 # Single-row scoring gains nothing from OpenMP threads and would fight the server for cores.
 _PARAMETERS = b"num_threads=1"
+# Same loaded library, bound with argument types, called holding the GIL (see above).
+_PREDICT_ROW = ctypes.PyDLL(_LIB._name).LGBM_BoosterPredictForMatSingleRowFast
+_PREDICT_ROW.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64), ctypes.c_void_p]
+_PREDICT_ROW.restype = ctypes.c_int
 
 
 class _Config:
-    """One FastConfig handle plus its reusable output buffer."""
+    """One FastConfig handle plus its reusable input and output buffers (pointers resolved once)."""
 
-    __slots__ = ("handle", "out", "out_len", "out_ptr")
+    __slots__ = ("handle", "out", "out_len", "out_ptr", "row", "row_ptr")
 
-    def __init__(self, handle: ctypes.c_void_p, num_classes: int) -> None:
+    def __init__(self, handle: ctypes.c_void_p, num_features: int, num_classes: int) -> None:
         self.handle = handle
+        self.row = np.empty(num_features, dtype=np.float64)
+        self.row_ptr = self.row.ctypes.data
         self.out = np.empty(num_classes, dtype=np.float64)
-        self.out_ptr = self.out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+        self.out_ptr = self.out.ctypes.data
         self.out_len = ctypes.c_int64(0)
 
 
@@ -53,7 +63,7 @@ class FastPredictor:
         self._finalizer = weakref.finalize(self, _free_configs, self._all, booster)
 
     def predict(self, row: np.ndarray) -> np.ndarray:
-        """Class probabilities for one contiguous float64 row of the right width (a new array)."""
+        """Class probabilities for one row of the right width (a new array)."""
         if not self._finalizer.alive:
             raise PredictionError("predictor is closed")
         try:
@@ -61,14 +71,8 @@ class FastPredictor:
         except IndexError:
             config = self._new_config()
         try:
-            _safe_call(
-                _LIB.LGBM_BoosterPredictForMatSingleRowFast(
-                    config.handle,
-                    row.ctypes.data_as(ctypes.c_void_p),
-                    ctypes.byref(config.out_len),
-                    config.out_ptr,
-                )
-            )
+            np.copyto(config.row, row)
+            _safe_call(_PREDICT_ROW(config.handle, config.row_ptr, ctypes.byref(config.out_len), config.out_ptr))
             if config.out_len.value != self._num_classes:
                 raise PredictionError(
                     f"fast predict returned {config.out_len.value} values, expected {self._num_classes}"
@@ -96,7 +100,7 @@ class FastPredictor:
                     ctypes.byref(handle),
                 )
             )
-            config = _Config(handle, self._num_classes)
+            config = _Config(handle, self._num_features, self._num_classes)
             self._all.append(config)
         return config
 

@@ -55,11 +55,10 @@ class Ranker:
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities for one feature row (fast C path)."""
-        row = np.ascontiguousarray(x, dtype=np.float64)
-        if row.shape != (len(self.feature_names),):
-            raise PredictionError(f"expected one row of {len(self.feature_names)} features, got shape {row.shape}")
-        self._check_input(row)
-        return self._check_output(self._fast.predict(row))
+        if x.shape != (len(self.feature_names),):
+            raise PredictionError(f"expected one row of {len(self.feature_names)} features, got shape {x.shape}")
+        self._check_input(x)
+        return self._check_output(self._fast.predict(x))
 
     def predict_batch(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities for many rows, shape (rows, classes) (Booster.predict).
@@ -80,21 +79,26 @@ class Ranker:
             self.predict_proba(row)
         self.predict_batch(np.atleast_2d(rows))
 
-    def eligible_mask(self, content_ids: Iterable[str]) -> np.ndarray:
-        """Boolean mask over `classes`; ids the model does not know are ignored."""
-        mask = np.zeros(len(self.classes), dtype=bool)
-        for content_id in content_ids:
-            i = self._index.get(content_id)
-            if i is not None:
-                mask[i] = True
-        return mask
+    def eligible_indices(self, content_ids: Iterable[str]) -> np.ndarray:
+        """Sorted class indices of `content_ids`; ids the model does not know are ignored."""
+        found = {self._index[c] for c in content_ids if c in self._index}
+        return np.array(sorted(found), dtype=np.intp)
 
     def top_k(self, probs: np.ndarray, eligible: np.ndarray | Iterable[str], k: int) -> list[tuple[str, float]]:
-        """The k best eligible (content_id, score), best first; ties go to the earlier class."""
-        mask = eligible if isinstance(eligible, np.ndarray) else self.eligible_mask(eligible)
-        if mask.shape != probs.shape or mask.dtype != np.bool_:
-            raise ValueError(f"eligibility mask must be bool of shape {probs.shape}")
-        return [(self.classes[i], float(probs[i])) for i in top_indices(probs, mask, k)]
+        """The k best eligible (content_id, score), best first; ties go to the earlier class.
+
+        `eligible` is sorted class indices (what callers cache), a bool mask, or content ids.
+        """
+        if not isinstance(eligible, np.ndarray):
+            indices = self.eligible_indices(eligible)
+        elif eligible.dtype == np.bool_:
+            if eligible.shape != probs.shape:
+                raise ValueError(f"eligibility mask must be bool of shape {probs.shape}")
+            indices = np.flatnonzero(eligible)
+        else:
+            indices = eligible
+        chosen = top_indices(probs, indices, k)
+        return list(zip([self.classes[i] for i in chosen.tolist()], probs[chosen].tolist(), strict=True))
 
     def close(self) -> None:
         """Free native fast-path handles now (the booster goes with the last reference)."""
@@ -112,22 +116,22 @@ class Ranker:
         return probs
 
 
-def top_indices(scores: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best masked-in scores, best first, ties to the lower index.
+def top_indices(scores: np.ndarray, indices: np.ndarray, k: int) -> np.ndarray:
+    """The k best of `indices` (sorted ascending) by score, best first, ties to the lower index.
 
-    A stable full sort is quicker up to a few hundred classes; past that,
-    argpartition plus an exact tie cut keeps it O(n) with the same answer.
+    A stable sort of the candidates' scores is quicker up to a few hundred of them; past
+    that, argpartition plus an exact tie cut keeps it O(n) with the same answer.
     """
-    k = min(k, int(mask.sum()))
+    k = min(k, indices.size)
     if k <= 0:
         return np.empty(0, dtype=np.intp)
-    masked = np.where(mask, scores, -np.inf)
-    if masked.size <= _SORT_UP_TO:
-        return np.argsort(-masked, kind="stable")[:k]
-    kth = masked[np.argpartition(-masked, k - 1)[k - 1]]
-    above = np.flatnonzero(masked > kth)
-    chosen = np.concatenate([above, np.flatnonzero(masked == kth)[: k - above.size]])
-    return chosen[np.lexsort((chosen, -masked[chosen]))]
+    candidates = scores[indices]
+    if candidates.size <= _SORT_UP_TO:
+        return indices[np.argsort(-candidates, kind="stable")[:k]]
+    kth = candidates[np.argpartition(-candidates, k - 1)[k - 1]]
+    above = np.flatnonzero(candidates > kth)
+    chosen = np.concatenate([above, np.flatnonzero(candidates == kth)[: k - above.size]])
+    return indices[chosen[np.lexsort((chosen, -candidates[chosen]))]]
 
 
 def _first_bad_column(x: np.ndarray, names: Sequence[str]) -> str:

@@ -20,9 +20,9 @@ from decision.model.store import ModelStore
 from decision.profiles import ProfileStore
 from decision.tiers import ModelOutcome, ScoredContent
 
-# (model version, eligible ids) -> class mask; eligibility sets are few
+# (model version, eligible ids) -> class indices; eligibility sets are few
 # (placement x region x active window), so the cache stays small.
-_MASK_CACHE_LIMIT = 1024
+_CACHE_LIMIT = 1024
 
 
 class ModelRanking:
@@ -37,7 +37,7 @@ class ModelRanking:
         self._models = models
         self._catalog = catalog
         self._profiles = profiles
-        self._masks: dict[tuple[str, frozenset[str]], np.ndarray] = {}
+        self._eligible: dict[tuple[str, frozenset[str]], np.ndarray] = {}
 
     def rank(self, request: Request, now: datetime, limit: int) -> ModelOutcome | None:
         model = self._models.current
@@ -50,19 +50,20 @@ class ModelRanking:
             profile = profiles.get(request.user_id) if profiles is not None else None
         probabilities = model.ranker.predict_proba(vector(profile, request, now))
         eligible = catalog.eligible(request.placement, request.context.region, now)
-        mask = self._eligible_mask(model.version, model.ranker, eligible)
+        indices = self._eligible_indices(model.version, model.ranker, eligible)
         if request.exclude_content_ids:
-            mask = mask & ~model.ranker.eligible_mask(request.exclude_content_ids)
-        ranked = model.ranker.top_k(probabilities, mask, limit)
+            excluded = model.ranker.eligible_indices(request.exclude_content_ids)
+            indices = np.setdiff1d(indices, excluded, assume_unique=True)
+        ranked = model.ranker.top_k(probabilities, indices, limit)
         return ModelOutcome(model.name, model.version, tuple(ScoredContent(c, s) for c, s in ranked))
 
-    def _eligible_mask(self, version: str, ranker: Ranker, eligible: frozenset[str]) -> np.ndarray:
+    def _eligible_indices(self, version: str, ranker: Ranker, eligible: frozenset[str]) -> np.ndarray:
         key = (version, eligible)
-        mask = self._masks.get(key)
-        if mask is None:
-            if len(self._masks) >= _MASK_CACHE_LIMIT:
-                self._masks.clear()
-            mask = ranker.eligible_mask(eligible)
-            mask.flags.writeable = False  # shared by every request with this key
-            self._masks[key] = mask
-        return mask
+        indices = self._eligible.get(key)
+        if indices is None:
+            if len(self._eligible) >= _CACHE_LIMIT:
+                self._eligible.clear()
+            indices = ranker.eligible_indices(eligible)
+            indices.flags.writeable = False  # shared by every request with this key
+            self._eligible[key] = indices
+        return indices
