@@ -131,7 +131,8 @@ def top_indices(scores: np.ndarray, indices: np.ndarray, k: int) -> np.ndarray:
     kth = candidates[np.argpartition(-candidates, k - 1)[k - 1]]
     above = np.flatnonzero(candidates > kth)
     chosen = np.concatenate([above, np.flatnonzero(candidates == kth)[: k - above.size]])
-    return indices[chosen[np.lexsort((chosen, -candidates[chosen]))]]
+    best: np.ndarray = indices[chosen[np.lexsort((chosen, -candidates[chosen]))]]
+    return best
 
 
 def _first_bad_column(x: np.ndarray, names: Sequence[str]) -> str:
