@@ -17,7 +17,7 @@ from wsgiref.simple_server import WSGIServer
 from decision import metrics
 from decision.catalog import Catalog
 from decision.decider import Decider
-from decision.decision_log import DecisionLog, record_for
+from decision.decision_log import DecisionLog
 from decision.domain import Decision, Request
 from decision.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from decision.filewatch import WatchedFile
@@ -101,7 +101,7 @@ class App:
 
     def _log_decision(self, decision: Decision, request: Request) -> None:
         assert self.decision_log is not None
-        self.decision_log.append(record_for(decision, request))
+        self.decision_log.append(decision, request)
 
 
 def load_profiles(path: Path) -> ProfileStore:
