@@ -8,6 +8,7 @@ score it). Outputs that are not finite are refused, so no NaN reaches a response
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Sequence
 
 import lightgbm
@@ -17,7 +18,8 @@ from decision.model.artifact import LocalModel
 from decision.model.errors import ModelLoadError, PredictionError
 from decision.model.fastpredict import FastPredictor
 
-_SORT_UP_TO = 512  # classes; measured crossover of argsort vs argpartition is ~700
+_PYTHON_SORT_UP_TO = 64  # candidates: below this, sorting a list beats numpy's per-call overhead
+_SORT_UP_TO = 512  # candidates; measured crossover of argsort vs argpartition is ~700
 
 
 class Ranker:
@@ -97,8 +99,7 @@ class Ranker:
             indices = np.flatnonzero(eligible)
         else:
             indices = eligible
-        chosen = top_indices(probs, indices, k)
-        return list(zip([self.classes[i] for i in chosen.tolist()], probs[chosen].tolist(), strict=True))
+        return [(self.classes[i], float(probs[i])) for i in top_indices(probs, indices, k)]
 
     def close(self) -> None:
         """Free native fast-path handles now (the booster goes with the last reference)."""
@@ -111,28 +112,31 @@ class Ranker:
 
     @staticmethod
     def _check_output(probs: np.ndarray) -> np.ndarray:
-        if not np.isfinite(probs).all():
+        if not math.isfinite(probs.sum()):  # NaN or ±inf anywhere makes the sum non-finite
             raise PredictionError("model returned non-finite scores")
         return probs
 
 
-def top_indices(scores: np.ndarray, indices: np.ndarray, k: int) -> np.ndarray:
+def top_indices(scores: np.ndarray, indices: np.ndarray, k: int) -> list[int]:
     """The k best of `indices` (sorted ascending) by score, best first, ties to the lower index.
 
-    A stable sort of the candidates' scores is quicker up to a few hundred of them; past
-    that, argpartition plus an exact tie cut keeps it O(n) with the same answer.
+    Few candidates (the usual placement): a stable Python sort (reverse=True keeps ties in
+    index order). Up to a few hundred: numpy's stable argsort. Past that, argpartition plus
+    an exact tie cut keeps it O(n) with the same answer.
     """
     k = min(k, indices.size)
     if k <= 0:
-        return np.empty(0, dtype=np.intp)
+        return []
+    if indices.size <= _PYTHON_SORT_UP_TO:
+        values = scores.tolist()
+        return sorted(indices.tolist(), key=values.__getitem__, reverse=True)[:k]
     candidates = scores[indices]
     if candidates.size <= _SORT_UP_TO:
-        return indices[np.argsort(-candidates, kind="stable")[:k]]
+        return list(indices[np.argsort(-candidates, kind="stable")[:k]].tolist())
     kth = candidates[np.argpartition(-candidates, k - 1)[k - 1]]
     above = np.flatnonzero(candidates > kth)
     chosen = np.concatenate([above, np.flatnonzero(candidates == kth)[: k - above.size]])
-    best: np.ndarray = indices[chosen[np.lexsort((chosen, -candidates[chosen]))]]
-    return best
+    return list(indices[chosen[np.lexsort((chosen, -candidates[chosen]))]].tolist())
 
 
 def _first_bad_column(x: np.ndarray, names: Sequence[str]) -> str:
