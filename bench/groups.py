@@ -13,7 +13,7 @@ from pathlib import Path
 from bench import peers
 from bench.decide_cases import SERVICE, body_file, decide_cases, decide_check, load_request
 from bench.load import GRPC_HEADERS, JSON_HEADERS, Target
-from bench.measure import Case
+from bench.measure import SPREAD_GRPC_SHAPE, Case
 from bench.model_source import ModelSource
 from bench.servers import Server, free_port, http_ready, running
 
@@ -90,6 +90,8 @@ def _decide(processes: int) -> Callable[[Settings], AbstractContextManager[Runni
         command = [sys.executable, "-m", "decision", "serve"]
         for flag, value in flags.items():
             command += [f"--{flag}", str(value)]
+        # Several processes are not confined to --server-core: they pin themselves one per
+        # CPU, and h2load, unpinned, shares the cores with them.
         pinned = processes == 1
         core = s.server_core if pinned else None
         # cwd: the service finds its catalog and profile snapshot under var/ like `make run`.
@@ -99,7 +101,7 @@ def _decide(processes: int) -> Callable[[Settings], AbstractContextManager[Runni
             cases = decide_cases(server.port, s.workdir, batch=pinned, check_source=s.check_source)
             if not pinned:
                 label = cases[1].label.replace("model path", f"model path, --processes {processes}")
-                cases = [replace(cases[1], name="decide_model_2proc", label=label)]
+                cases = [replace(cases[1], name="decide_model_2proc", label=label, shape=SPREAD_GRPC_SHAPE)]
             yield Running(server, cases, s.load_core if pinned else None)
 
     return start

@@ -5,6 +5,13 @@ threads made it slower), so we run one process per core, as grpc's own
 multiprocessing example does: the parent reserves the port with SO_REUSEPORT,
 each child binds it too, the kernel spreads connections. The parent restarts
 a child that dies (a crash is not an outage) and forwards SIGTERM/SIGINT.
+
+When there are exactly as many children as CPUs this process may use, child i
+is pinned to the i-th of them: on a busy 2-core machine two pinned children
+served 1.3-1.5x the requests of two unpinned ones, whose threads wandered
+between the cores. With fewer children than allowed CPUs nothing is pinned: then the
+CPUs are not ours alone (e.g. a container limited by CPU quota sees every CPU
+of the host), and pinning every replica to the first ones would stack them.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from pathlib import Path
 
 from decision.server import write_port_file
@@ -39,7 +46,10 @@ def supervise(settings: Settings) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         ready_files = [Path(tmp) / f"child-{i}.port" for i in range(settings.processes)]
-        children = [_spawn(settings, host, port, i, f) for i, f in enumerate(ready_files)]
+        allowed = os.sched_getaffinity(0)
+        cpus = child_cpus(settings.processes, allowed)
+        _log_pinning(cpus, len(allowed))
+        children = [_spawn(settings, host, port, i, f, cpus[i]) for i, f in enumerate(ready_files)]
         announced = False
         while not stop.wait(0.2):
             if not announced and all(f.exists() for f in ready_files):
@@ -51,7 +61,7 @@ def supervise(settings: Settings) -> int:
                 if child.poll() is not None:
                     log.error("server process %d exited with %s; restarting it", child.pid, child.returncode)
                     time.sleep(RESTART_BACKOFF_SECONDS)
-                    children[i] = _spawn(settings, host, port, i, ready_files[i])
+                    children[i] = _spawn(settings, host, port, i, ready_files[i], cpus[i])
         for child in children:
             child.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + settings.grace_seconds + 2
@@ -63,8 +73,25 @@ def supervise(settings: Settings) -> int:
     return 0
 
 
-def _spawn(settings: Settings, host: str, port: int, index: int, ready_file: Path) -> subprocess.Popen[bytes]:
-    """Start child `index` with the parent's settings, passed as DECISION_* variables."""
+def child_cpus(processes: int, allowed: Set[int]) -> list[int | None]:
+    """The CPU each child is pinned to: the i-th allowed one when there is one child per
+    allowed CPU, else None (unpinned) for every child (see the module docstring)."""
+    if processes != len(allowed):
+        return [None] * processes
+    return list(sorted(allowed))
+
+
+def _log_pinning(cpus: list[int | None], allowed: int) -> None:
+    if cpus[0] is None:
+        log.info("%d server processes on %d allowed CPUs: not pinned (only one per CPU is)", len(cpus), allowed)
+    else:
+        log.info("server processes pinned one per CPU: %s", ", ".join(f"#{i} on CPU {c}" for i, c in enumerate(cpus)))
+
+
+def _spawn(
+    settings: Settings, host: str, port: int, index: int, ready_file: Path, cpu: int | None
+) -> subprocess.Popen[bytes]:
+    """Start child `index` (pinned to `cpu`) with the parent's settings, passed as DECISION_* variables."""
     ready_file.unlink(missing_ok=True)
     child = settings.model_copy(
         update={
@@ -81,7 +108,24 @@ def _spawn(settings: Settings, host: str, port: int, index: int, ready_file: Pat
         key = f"DECISION_{name.upper()}"
         # None travels as "" (which Settings reads as None), so a disabled part stays disabled.
         env[key] = "" if value is None else value if isinstance(value, str) else json.dumps(value)
-    return subprocess.Popen([sys.executable, "-m", "decision", "serve", "--reuse-port"], env=env)
+    with _pinned(cpu):
+        return subprocess.Popen([sys.executable, "-m", "decision", "serve", "--reuse-port"], env=env)
+
+
+@contextlib.contextmanager
+def _pinned(cpu: int | None) -> Iterator[None]:
+    """Pin the calling thread to `cpu` while a child is started: the child inherits the mask
+    at fork, so every thread it ever starts (gRPC's included) stays on that CPU. Pinning
+    the child's pid afterwards would race with the threads it starts meanwhile."""
+    if cpu is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def _per_child(path: Path | None, index: int) -> Path | None:
