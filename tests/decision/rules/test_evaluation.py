@@ -134,6 +134,26 @@ def test_engine_refusal_is_an_error_not_a_crash(tmp_path: Path) -> None:
     engine.unload(loaded)
 
 
+def test_one_session_serves_every_decision_and_a_refused_one_is_abandoned() -> None:
+    """Posts reuse the chunk's session (no per-decision state to build and delete); after a
+    refusal the half-built session is never posted to again."""
+    engine = Engine()
+    definition = {
+        "big": {"all": [{"m": {"$and": [{"$ex": {"live": 1}}, {"$gte": {"v": 10}}]}}], "pri": 0},
+        CATCH_ALL: {"all": [{"m": {"$ex": {"live": 1}}}], "pri": 1},
+    }
+    loaded = engine.load("sessions", definition)
+    session = loaded.session
+    answers = [engine.fire(loaded, {"live": True, "v": float(i % 20)}) for i in range(2_000)]
+    assert answers == ["big" if i % 20 >= 10 else None for i in range(2_000)]
+    assert loaded.session == session
+    with pytest.raises(RuleEngineError, match="refused the event"):
+        engine.fire(loaded, {"live": True, "v": 1e300})
+    assert loaded.session != session
+    assert engine.fire(loaded, {"live": True, "v": 12.0}) == "big"
+    engine.unload(loaded)
+
+
 @pytest.mark.parametrize(
     ("value", "kind", "expected"),
     [
