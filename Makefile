@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MALLOC_MMAP_THRESHOLD_ := 16777216
 export MALLOC_TRIM_THRESHOLD_ := 67108864
 
-.PHONY: help venv run test lint format typecheck pytest test-slow proto bench bench-training clean
+.PHONY: help venv run test lint format typecheck pytest test-slow proto bench bench-training profile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ proto: venv ## regenerate decision/v1 from protos/
 
 bench-training: venv ## training time and peak memory at 100k and 1M events (several minutes)
 	$(BIN)/python bench/training_bench.py
+
+profile: venv ## where Decide spends its time under load (py-spy; writes bench/results/profile-*)
+	$(BIN)/training bootstrap
+	$(BIN)/python bench/profile.py --case decide_model
 
 bench: venv ## run the benchmark suite (about 4 minutes; writes bench/results/)
 	$(BIN)/training bootstrap
