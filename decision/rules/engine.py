@@ -144,6 +144,7 @@ class Engine:
                 )
                 raise RuleEngineError("the rule engine refused the event") from None
             if len(fired) != 1:  # a leftover event in the session would show up here
+                loaded.refused += 1  # counts towards quarantine: abandoned sessions leak
                 loaded.session = self._new_session()
                 raise RuleEngineError(f"expected one action, got {len(fired)}")
         return None if fired[0] == CATCH_ALL else fired[0]
