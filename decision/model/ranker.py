@@ -89,16 +89,9 @@ class Ranker:
     def top_k(self, probs: np.ndarray, eligible: np.ndarray | Iterable[str], k: int) -> list[tuple[str, float]]:
         """The k best eligible (content_id, score), best first; ties go to the earlier class.
 
-        `eligible` is sorted class indices (what callers cache), a bool mask, or content ids.
+        `eligible` is sorted class indices (what callers cache) or content ids.
         """
-        if not isinstance(eligible, np.ndarray):
-            indices = self.eligible_indices(eligible)
-        elif eligible.dtype == np.bool_:
-            if eligible.shape != probs.shape:
-                raise ValueError(f"eligibility mask must be bool of shape {probs.shape}")
-            indices = np.flatnonzero(eligible)
-        else:
-            indices = eligible
+        indices = eligible if isinstance(eligible, np.ndarray) else self.eligible_indices(eligible)
         return [(self.classes[i], float(probs[i])) for i in top_indices(probs, indices, k)]
 
     def close(self) -> None:

@@ -25,7 +25,7 @@ LIVE_KEY = "live"
 MAX_STRING = 256
 NUMBER_CLAMP = 1e15
 Getter = Callable[[Request, datetime], object]
-Cleaner = Callable[[object], "Fact | None"]
+Cleaner = Callable[[object], Fact | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,7 @@ def _clean_present(value: object) -> Fact | None:
     return True if any(cleaner(value) is not None for cleaner in _BY_TYPE.values()) else None
 
 
-_BY_TYPE: dict[FieldType, Callable[[object], Fact | None]] = {
+_BY_TYPE: dict[FieldType, Cleaner] = {
     FieldType.BOOL: _clean_bool,
     FieldType.STRING: _clean_string,
     FieldType.NUMBER: _clean_number,

@@ -218,3 +218,12 @@ def test_a_ruleset_the_engine_keeps_refusing_is_quarantined() -> None:
     with pytest.raises(RuleEngineError, match="quarantined"):
         engine.fire(loaded, {"live": True})
     engine.unload(loaded)
+
+
+def test_the_fired_rule_is_read_from_the_action_message_and_an_odd_message_is_refused() -> None:
+    from decision.rules.engine import _rule_name
+
+    assert _rule_name('{"cart.high-value_1":{"m":{"live": true}}}') == "cart.high-value_1"
+    for odd in ('["r1"]', '{"r1": 1}', "{}"):
+        with pytest.raises(RuleEngineError, match="unexpected action message"):
+            _rule_name(odd)
