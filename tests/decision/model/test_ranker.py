@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from decision.model.artifact import LocalModel, file_sha256
-from decision.model.errors import PredictionError
+from decision.model.errors import ModelLoadError, PredictionError
 from decision.model.ranker import Ranker, top_indices
 from tests.decision.model import builders
 
@@ -108,3 +108,16 @@ def test_top_indices_matches_a_plain_sort(size: int) -> None:
         k = int(rng.integers(0, 12))
         expected = sorted(np.flatnonzero(mask), key=lambda i: (-scores[i], i))[:k]
         assert top_indices(scores, np.flatnonzero(mask), k) == expected
+
+
+def test_load_refuses_bytes_the_canary_did_not_see(local_model: LocalModel) -> None:
+    local_model.model_file.write_bytes(local_model.model_file.read_bytes() + b"\n")
+    with pytest.raises(ModelLoadError, match="changed after the canary"):
+        Ranker.load(local_model)
+
+
+def test_closed_ranker_refuses_to_predict(ranker: Ranker) -> None:
+    ranker.warm(np.zeros((2, 5)))
+    ranker.close()
+    with pytest.raises(PredictionError, match="closed"):
+        ranker.predict_proba(np.zeros(5))
