@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from decision.heap import freeze_long_lived
+
 T = TypeVar("T")
 
 
@@ -41,11 +43,16 @@ class HotSwap(Generic[T]):
         return self._current
 
     def publish(self, value: T, version: str, content_hash: str) -> T | None:
-        """Make `value` current; returns the value it replaced."""
+        """Make `value` current; returns the value it replaced.
+
+        A published value lives until it is replaced, so it is frozen out of the garbage
+        collector's full passes (decision.heap says why).
+        """
         with self._lock:
             previous, self._current = self._current, value
             self.last_success = Activation(version, content_hash, time.time())
-            return previous
+        freeze_long_lived()
+        return previous
 
     def refuse(self, version: str, content_hash: str, error: str) -> None:
         """Record a candidate that failed its checks; the current value stays."""
