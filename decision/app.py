@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
-from decision import metrics
+from decision import heap, metrics
 from decision.catalog import Catalog
 from decision.decider import Decider
 from decision.decision_log import DecisionLog
@@ -74,6 +74,7 @@ class App:
         (there is no last good version); the watcher keeps checking, so fixing
         the files makes it ready without a restart.
         """
+        heap.watch_pauses()
         if self.decision_log is not None:
             self.decision_log.start()
         self.catalog.start()

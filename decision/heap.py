@@ -16,6 +16,9 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
+
+from decision.metrics import GC_PAUSES
 
 log = logging.getLogger(__name__)
 
@@ -30,3 +33,26 @@ def freeze_long_lived() -> None:
         gc.collect(_YOUNGEST_TWO)
         gc.freeze()
         log.debug("heap frozen: %d objects out of the collector's full passes", gc.get_freeze_count())
+
+
+_PAUSES = {generation: GC_PAUSES.labels(str(generation)) for generation in (0, 1, 2)}
+_started = 0.0
+
+
+def watch_pauses() -> None:
+    """Export every collection's pause as decision_gc_pause_seconds (idempotent).
+
+    A long pause here explains a latency spike no handler timing shows.
+    """
+    if _record_pause not in gc.callbacks:
+        gc.callbacks.append(_record_pause)
+
+
+def _record_pause(phase: str, info: dict[str, int]) -> None:
+    # Collections run one at a time under the GIL, so one start time suffices. The
+    # metric's locks are never held across an allocation, so this cannot deadlock.
+    global _started
+    if phase == "start":
+        _started = time.perf_counter()
+    else:
+        _PAUSES[info["generation"]].observe(time.perf_counter() - _started)

@@ -31,6 +31,12 @@ REGISTRY_POLL_AGE = Gauge(
     "Unix time of the last successful registry poll.",
 )
 DECISION_LOG_DROPPED = Counter("decision_log_dropped_total", "Decisions not written to the decision log (queue full).")
+GC_PAUSES = Histogram(
+    "decision_gc_pause_seconds",
+    "Time each garbage collection held the GIL (every request waits), by generation.",
+    ["generation"],
+    buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 TIER_ERRORS = Counter("decision_tier_errors_total", "Unexpected failures inside a tier, by tier.", ["tier"])
 
 

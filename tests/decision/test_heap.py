@@ -6,7 +6,9 @@ import gc
 import weakref
 from pathlib import Path
 
-from decision.heap import freeze_long_lived
+from prometheus_client import REGISTRY
+
+from decision.heap import freeze_long_lived, watch_pauses
 from decision.hotswap import HotSwap
 from decision.rules.store import RulesetStore
 from tests.decision.rules.conftest import write
@@ -66,3 +68,11 @@ def test_ruleset_reloads_freeze_little_garbage(tmp_path: Path) -> None:
     stranded = gc.collect()
     gc.freeze()
     assert stranded < 50 * reloads
+
+
+def test_collection_pauses_are_exported() -> None:
+    watch_pauses()
+    watch_pauses()  # idempotent: one observation per collection, not two
+    before = REGISTRY.get_sample_value("decision_gc_pause_seconds_count", {"generation": "2"}) or 0.0
+    gc.collect()
+    assert REGISTRY.get_sample_value("decision_gc_pause_seconds_count", {"generation": "2"}) == before + 1
