@@ -3,7 +3,7 @@
 CPython's full (oldest-generation) collection walks every tracked object while holding
 the GIL. A serving process holds ~340,000 of them, nearly all MLflow, SQLAlchemy,
 pydantic and grpc module state, and under load a full pass ran every 2-3 s and held
-the GIL for 100-340 ms each time: that stall was the model path's p99. `gc.freeze()`
+the GIL for 100-340 ms each time (one bench run showed it as a 173 ms p99). `gc.freeze()`
 moves every live object into a permanent generation the collector never walks, after
 which a full pass took 1-2 ms. Frozen objects are still freed by reference counting
 when they are dropped; only reference cycles among them wait for a collection that
