@@ -173,11 +173,11 @@ class ModelStore:
         previous = self._swap.publish(loaded, ref.version, local.sha256)
         MODEL_RELOADS.labels(result="success").inc()
         MODEL_INFO.labels(name=self._name, version=ref.version).set(1)
+        if previous is not None:
+            MODEL_INFO.remove(self._name, previous.version)
         old = f"v{previous.version}" if previous else "nothing"
         logger.info("model %s: %s -> v%s (sha256 %s)", self._name, old, ref.version, local.sha256)
         self._status.set(PollState.SERVING, f"serving v{ref.version}")
-        if previous is not None:
-            MODEL_INFO.remove(self._name, previous.version)
         self._prune(keep=local.path)  # models run from memory; readers of the old one are fine
 
     def _refuse(self, version: str, sha256: str, reason: str, current: LoadedModel | None) -> None:

@@ -50,6 +50,19 @@ def serving(store: ModelStore) -> str | None:
     return current.version if current else None
 
 
+def settled_on(store: ModelStore, name: str, version: str) -> bool:
+    """The swap, its metric and its status all say `version`. The store sets them one
+    after another, status last, so a test that read them right after the swap would
+    race it."""
+    status = store.status()
+    return (
+        serving(store) == version
+        and status["state"] == "serving"
+        and status["active_version"] == version
+        and sample("decision_model_active_info", name=name, version=version) == 1
+    )
+
+
 def sample(metric: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(metric, labels) or 0.0
 
@@ -79,8 +92,7 @@ def test_first_load_then_swap_while_readers_keep_reading(registry: Registry, sto
     registry.set_alias(registry.register())
     v2 = registry.register(builders.train_booster(seed=1))
     store.start()
-    wait_until(lambda: serving(store) == "1")
-    assert sample("decision_model_active_info", name=registry.name, version="1") == 1
+    wait_until(lambda: settled_on(store, registry.name, "1"))
     assert store.current is not None
     v1_ranker = weakref.ref(store.current.ranker)
 
@@ -112,11 +124,8 @@ def test_first_load_then_swap_while_readers_keep_reading(registry: Registry, sto
     assert errors == []
     # Released (and its native handles freed) once the readers and the swap let go of it.
     wait_until(lambda: gc.collect() >= 0 and v1_ranker() is None)
-    status = store.status()
-    assert status["active_version"] == "2"
-    assert status["state"] == "serving"
-    assert status["consecutive_failures"] == 0
-    assert sample("decision_model_active_info", name=registry.name, version="2") == 1
+    wait_until(lambda: settled_on(store, registry.name, "2"))
+    assert store.status()["consecutive_failures"] == 0
     assert sample("decision_model_active_info", name=registry.name, version="1") == 0
     # v1's download directory goes right after the swap; only v2's stays.
     wait_until(lambda: len(list((tmp_path / "cache").iterdir())) == 1)
