@@ -28,18 +28,23 @@ from decision.v1 import decision_service_pb2_grpc as pb_grpc
 from tests.conftest import is_serving
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
+# The shipped promos have calendar windows (US Black Friday, the EU winter sale for DE and FR),
+# and these tests run against the wall clock: on those dates a promo, not the model, would
+# answer. The model tier is tested behind the shipped rules without them.
+CALENDAR_RULES = "region_promos.yaml"
 MODEL = "nbc"
 GRANTED = pb.CONSENT_GRANTED
 
 
 @dataclass
 class World:
-    """A registry with a trained champion (v1), the catalog and the profile snapshot."""
+    """A registry with a trained champion (v1), the catalog, the profile snapshot and the rules."""
 
     root: Path
     uri: str
     catalog: Path
     profiles: Path
+    rules: Path
 
     def model_file(self, version: str) -> Path:
         from mlflow import MlflowClient
@@ -56,7 +61,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     uri = f"sqlite:///{root / 'mlflow.db'}"
     data, profiles = root / "data", root / "profiles.jsonl"
     run_bootstrap(uri, MODEL, data, profiles, 4_000, 5, lambda _line: None)
-    return World(root, uri, data / "catalog.json", profiles)
+    rules = root / "rules"
+    rules.mkdir()
+    for path in REPO_RULES.glob("*.yaml"):
+        if path.name != CALENDAR_RULES:
+            shutil.copy(path, rules)
+    assert not any("active:" in path.read_text() for path in rules.glob("*.yaml")), "a calendar rule is left"
+    return World(root, uri, data / "catalog.json", profiles, rules)
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +88,7 @@ def _serve(tmp_path: Path, world: World, **overrides: object) -> Iterator[Served
     fields: dict[str, object] = {
         "listen": "127.0.0.1:0",
         "metrics_port": 0,
-        "rules_path": REPO_RULES,
+        "rules_path": world.rules,
         "tracking_uri": world.uri,
         "model_name": MODEL,
         "model_poll_seconds": 0.2,
