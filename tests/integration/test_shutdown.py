@@ -64,7 +64,16 @@ def test_a_call_past_its_deadline_is_deadline_exceeded_and_the_server_stays_heal
 
 def _start_server(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
     port_file = tmp_path / "port"
-    env = {**os.environ, "DECISION_DECISION_LOG_PATH": "", "DECISION_METRICS_PORT": "0"}
+    # Nothing from the checkout's var/ (a `make run` leaves a registry with a champion there).
+    env = {
+        **os.environ,
+        "DECISION_DECISION_LOG_PATH": "",
+        "DECISION_METRICS_PORT": "0",
+        "DECISION_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "DECISION_MODEL_CACHE_DIR": str(tmp_path / "models"),
+        "DECISION_CATALOG_PATH": str(tmp_path / "catalog.json"),
+        "DECISION_PROFILES_PATH": str(tmp_path / "profiles.jsonl"),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "decision", "serve", "--listen", "127.0.0.1:0", "--port-file", str(port_file), *extra],
         env=env,
