@@ -2,14 +2,18 @@
 
 Read from JSON (`{"items": [...]}` or a bare list) or CSV with the stdlib only. Every
 problem names the file, the row and the field. Eligibility is precomputed per placement
-and region so the hot path does one dict lookup (plus a time check for dated items).
+and region, and per stretch of time between the dated items' window edges, so the hot
+path does one dict lookup and one bisect, and returns the same set object every time
+(its hash is computed once, which the model tier's caches rely on).
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,8 +51,14 @@ class CatalogItem:
 
 @dataclass(frozen=True, slots=True)
 class _Slot:
-    always: frozenset[str]
-    dated: tuple[CatalogItem, ...]
+    """The eligible ids of one (placement, region): `sets[i]` holds between `edges[i-1]`
+    (inclusive) and `edges[i]` (exclusive), epoch seconds; `sets[0]` before the first edge."""
+
+    edges: tuple[float, ...]
+    sets: tuple[frozenset[str], ...]
+
+    def at(self, now_s: float) -> frozenset[str]:
+        return self.sets[bisect.bisect_right(self.edges, now_s)]
 
 
 class Catalog:
@@ -105,11 +115,7 @@ class Catalog:
         slot = self._slots.get((placement, region)) or self._slots.get((placement, ""))
         if slot is None:
             return frozenset()
-        if not slot.dated:
-            return slot.always
-        now_s = epoch(now)
-        active = [item.content_id for item in slot.dated if item.active(now_s)]
-        return slot.always.union(active) if active else slot.always
+        return slot.sets[0] if not slot.edges else slot.at(epoch(now))
 
     def to_json(self) -> str:
         """The catalog as the JSON document `load` reads."""
@@ -118,9 +124,11 @@ class Catalog:
 
 def _slot(items: tuple[CatalogItem, ...], placement: str, region: str) -> _Slot:
     fits = [item for item in items if placement in item.placements and (not item.regions or region in item.regions)]
-    dated = tuple(i for i in fits if i.active_from is not None or i.active_until is not None)
-    always = frozenset(i.content_id for i in fits if i not in dated)
-    return _Slot(always, dated)
+    edges = sorted({epoch(w) for i in fits for w in (i.active_from, i.active_until) if w is not None})
+    # Between two edges no item starts or ends, so the set at an edge holds until the next.
+    starts = (-math.inf, *edges)
+    sets = tuple(frozenset(i.content_id for i in fits if i.active(start)) for start in starts)
+    return _Slot(tuple(edges), sets)
 
 
 def _json_rows(path: Path, text: str) -> list[Any]:

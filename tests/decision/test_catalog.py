@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,41 @@ def test_eligibility_by_placement_region_and_time(tmp_path: Path) -> None:
     assert catalog.eligible("cart_page", "DE", FEB) == frozenset()
     assert catalog.get("c") is not None
     assert catalog.get("c").attributes == {"discount": "10%"}  # type: ignore[union-attr]
+
+
+def test_window_edges_are_from_inclusive_until_exclusive(tmp_path: Path) -> None:
+    start, end = datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+    catalog = Catalog.load(write(tmp_path, ITEMS))
+    assert "c" not in catalog.eligible("home_banner", "US", start - timedelta(microseconds=1))
+    assert "c" in catalog.eligible("home_banner", "US", start)
+    assert "c" in catalog.eligible("home_banner", "US", end - timedelta(microseconds=1))
+    assert "c" not in catalog.eligible("home_banner", "US", end)
+
+
+def test_eligibility_matches_each_items_own_window_at_every_edge(tmp_path: Path) -> None:
+    day = timedelta(days=1)
+    items = [
+        {"content_id": f"i{n}", "category": "toys", "placements": ["home_banner"], **window}
+        for n, window in enumerate(
+            [
+                {},
+                {"active_from": "2026-01-05T00:00:00+00:00"},
+                {"active_until": "2026-01-07T00:00:00+00:00"},
+                {"active_from": "2026-01-03T00:00:00+00:00", "active_until": "2026-01-05T00:00:00+00:00"},
+                {"active_from": "2026-01-05T00:00:00+00:00", "active_until": "2026-01-09T00:00:00+00:00"},
+            ]
+        )
+    ]
+    catalog = Catalog.load(write(tmp_path, items))
+    moments = [datetime(2026, 1, 1, tzinfo=UTC) + n * day / 2 for n in range(20)]
+    for moment in [*moments, *(m - timedelta(microseconds=1) for m in moments)]:
+        expected = {i.content_id for i in catalog.items if i.active(moment.timestamp())}
+        assert catalog.eligible("home_banner", "", moment) == expected, moment
+
+
+def test_eligibility_returns_the_same_set_object_until_an_edge(tmp_path: Path) -> None:
+    catalog = Catalog.load(write(tmp_path, ITEMS))
+    assert catalog.eligible("home_banner", "DE", FEB) is catalog.eligible("home_banner", "DE", FEB + timedelta(days=1))
 
 
 def test_round_trip_through_json(tmp_path: Path) -> None:
