@@ -23,7 +23,12 @@ class ActiveRuleset:
         except Exception:
             self.close()
             raise
-        self._by_id = compiled.by_id
+        # Outcomes are fixed per rule for this version: built once, shared by every request.
+        version, digest = compiled.version, compiled.content_hash
+        self._no_match = RuleOutcome(version, digest)
+        self._outcomes = {
+            rule.id: RuleOutcome(version, digest, rule.id, rule.content_ids, rule.parameters) for rule in compiled.rules
+        }
 
     @property
     def name(self) -> str:
@@ -38,11 +43,7 @@ class ActiveRuleset:
         Raises RetiredError if this version was unloaded meanwhile (the caller retries).
         """
         rule_id = self.fire(self.event(request, now))
-        version, digest = self.compiled.version, self.compiled.content_hash
-        if rule_id is None:
-            return RuleOutcome(version, digest)
-        rule = self._by_id[rule_id]
-        return RuleOutcome(version, digest, rule.id, rule.content_ids, rule.parameters)
+        return self._no_match if rule_id is None else self._outcomes[rule_id]
 
     def fire(self, event: dict[str, facts.Fact]) -> str | None:
         """The winning rule id for an event; chunks hold the best rules first."""

@@ -61,8 +61,9 @@ class _QuietHost(durable.engine.Host):  # type: ignore[misc]
 class Loaded:
     """A ruleset version registered in the engine; `retired` once unloaded."""
 
-    def __init__(self, name: str, session: str) -> None:
+    def __init__(self, name: str, handle: int, session: str) -> None:
         self.name = name
+        self.handle = handle  # the engine's, valid until unload
         self.session = session  # reused for every post until the engine refuses one
         self.retired = False
         self.refused = 0
@@ -98,12 +99,13 @@ class Engine:
             rule["run"] = _action
         with self._lock:
             name = f"{label}#{next(self._names)}"
+            host = self._ensure_host()
             try:
-                self._ensure_host().register_rulesets({name: rules})
+                host.register_rulesets({name: rules})
             except Exception:
                 log.error("durable-rules refused ruleset %s", name)
                 raise RuleEngineError("the rule engine refused the compiled ruleset") from None
-            return Loaded(name, self._new_session())
+            return Loaded(name, host.get_ruleset(name)._handle, self._new_session())
 
     def unload(self, loaded: Loaded) -> None:
         """Detach a version from the Host and free its engine memory (D11)."""
@@ -129,9 +131,8 @@ class Engine:
                 raise RetiredError("ruleset version was unloaded")
             if loaded.refused >= LEAK_LIMIT:
                 raise RuleEngineError("ruleset quarantined after repeated engine refusals")
-            handle = self._host.get_ruleset(loaded.name)._handle
             try:
-                fired = _post(handle, orjson.dumps({**event, "sid": loaded.session}).decode())
+                fired = _post(loaded.handle, orjson.dumps({**event, "sid": loaded.session}).decode())
             except Exception as exc:
                 loaded.refused += 1
                 loaded.session = self._new_session()  # the old one is abandoned: see the module docstring
