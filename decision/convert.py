@@ -6,13 +6,12 @@ defaults, timestamps become aware datetimes, enums map one to one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from types import MappingProxyType
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from decision.domain import (
+    NO_ATTRIBUTES,
     AttributeValue,
     Cart,
     Context,
@@ -27,7 +26,6 @@ from decision.v1 import decision_service_pb2 as pb
 # Timestamps outside these years are caller bugs (or attacks), not moments.
 _MIN_SECONDS = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
 _MAX_SECONDS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
-_NO_ATTRIBUTES: Mapping[str, AttributeValue] = MappingProxyType({})
 _NOTHING_EXCLUDED: frozenset[str] = frozenset()
 
 
@@ -55,7 +53,7 @@ def request_from_pb(message: pb.DecideRequest) -> Request:
             updated_at=_datetime(cart, "updated_at", "cart.updated_at"),
         ),
         # Most requests send neither: skipping the empty containers saves a few µs.
-        attributes={key: _attribute(key, value) for key, value in attributes.items()} if attributes else _NO_ATTRIBUTES,
+        attributes={key: _attribute(key, value) for key, value in attributes.items()} if attributes else NO_ATTRIBUTES,
         max_results=message.max_results,
         exclude_content_ids=frozenset(excluded) if excluded else _NOTHING_EXCLUDED,
         consent=message.personalization_consent == pb.CONSENT_GRANTED,

@@ -1,17 +1,24 @@
 """The vocabulary every module speaks: requests, decisions and where they came from.
 
-Frozen dataclasses, not protobuf messages, so the core never imports gRPC and
-tests can build requests by hand.
+Immutable records, not protobuf messages, so the core never imports gRPC and tests
+can build requests by hand. They are NamedTuples rather than frozen dataclasses
+because a decision builds about a dozen of them: a frozen dataclass sets each field
+through `object.__setattr__` and costs 3-4x as much to build (0.68 µs against 0.21
+for nine fields, measured here), which showed in the per-request figures.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
+from typing import NamedTuple
 
 AttributeValue = str | float | bool
+#: The shared empty mappings of records without attributes or parameters (read-only).
+NO_ATTRIBUTES: Mapping[str, AttributeValue] = MappingProxyType({})
+NO_PARAMETERS: Mapping[str, str] = MappingProxyType({})
 
 
 class Source(enum.Enum):
@@ -35,8 +42,7 @@ class FallbackReason(enum.Enum):
     RULE_CONTENT_EXCLUDED = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """What the caller knows about the moment; empty string = not sent."""
 
     region: str = ""
@@ -46,8 +52,7 @@ class Context:
     client_time: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Cart:
+class Cart(NamedTuple):
     """The cart as the caller sees it; `updated_at` None = unknown."""
 
     item_count: int = 0
@@ -56,33 +61,30 @@ class Cart:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     """One decision to make, already converted from the wire format."""
 
     user_id: str
     placement: str
     request_id: str = ""
-    context: Context = field(default_factory=Context)
-    cart: Cart = field(default_factory=Cart)
-    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    context: Context = Context()
+    cart: Cart = Cart()
+    attributes: Mapping[str, AttributeValue] = NO_ATTRIBUTES
     max_results: int = 0
     exclude_content_ids: frozenset[str] = frozenset()
     consent: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """One piece of content to show, with its rendering parameters."""
 
     content_id: str
     score: float
     rank: int
-    parameters: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, str] = NO_PARAMETERS
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
+class Provenance(NamedTuple):
     """Everything needed to explain a decision from the response alone."""
 
     ruleset_version: str = ""
@@ -93,8 +95,7 @@ class Provenance:
     fallback_reasons: tuple[FallbackReason, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The answer: ranked items, the deciding tier and its provenance."""
 
     decision_id: str

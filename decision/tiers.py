@@ -7,15 +7,13 @@ Tiers see domain objects only, never gRPC.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from decision.domain import Request
+from decision.domain import NO_PARAMETERS, Request
 
 
-@dataclass(frozen=True, slots=True)
-class RuleOutcome:
+class RuleOutcome(NamedTuple):
     """What the rule tier concluded for one request.
 
     `rule_id` is None when the ruleset was evaluated and no rule matched.
@@ -25,19 +23,17 @@ class RuleOutcome:
     ruleset_hash: str
     rule_id: str | None = None
     content_ids: tuple[str, ...] = ()
-    parameters: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, str] = NO_PARAMETERS
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredContent:
+class ScoredContent(NamedTuple):
     """One content id with the model's score, in [0, 1] and finite."""
 
     content_id: str
     score: float
 
 
-@dataclass(frozen=True, slots=True)
-class ModelOutcome:
+class ModelOutcome(NamedTuple):
     """The model's ranking, best first, already filtered for eligibility."""
 
     model_name: str

@@ -55,7 +55,7 @@ class ModelRanking:
             excluded = model.ranker.eligible_indices(request.exclude_content_ids)
             indices = np.setdiff1d(indices, excluded, assume_unique=True)
         ranked = model.ranker.top_k(probabilities, indices, limit)
-        return ModelOutcome(model.name, model.version, tuple(ScoredContent(c, s) for c, s in ranked))
+        return ModelOutcome(model.name, model.version, tuple([ScoredContent(c, s) for c, s in ranked]))
 
     def _eligible_indices(self, version: str, ranker: Ranker, eligible: frozenset[str]) -> np.ndarray:
         key = (version, eligible)

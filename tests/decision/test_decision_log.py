@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,7 +50,7 @@ def test_lines_are_the_records_as_compact_json(tmp_path: Path) -> None:
     log = DecisionLog(tmp_path / "logs" / "decisions.jsonl", flush_interval=LONG)
     log.start()
     decisions = [make_decision(f"d-{i}") for i in range(3)]
-    decisions.append(replace(decisions[0], decision_id="d-µs", decided_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)))
+    decisions.append(decisions[0]._replace(decision_id="d-µs", decided_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)))
     for decision in decisions:
         log.append(decision, REQUEST)
     assert log.close()
@@ -148,7 +147,7 @@ def test_reading_skips_a_torn_last_line_and_names_a_bad_one(tmp_path: Path) -> N
 def test_a_log_without_consent_has_no_user_id(tmp_path: Path) -> None:
     log = DecisionLog(tmp_path / "d.jsonl", flush_interval=LONG)
     log.start()
-    log.append(make_decision(), replace(REQUEST, consent=False))
+    log.append(make_decision(), REQUEST._replace(consent=False))
     assert log.close()
     assert b"u-42" not in log.path.read_bytes()
     assert list(read_decision_log(log.path)) == [
@@ -172,4 +171,4 @@ def test_a_log_without_consent_has_no_user_id(tmp_path: Path) -> None:
 
 def test_record_keeps_the_pseudonymous_user_id_with_consent() -> None:
     assert record_for(make_decision(), REQUEST)["user_id"] == "u-42"
-    assert "user_id" not in record_for(make_decision(), replace(REQUEST, consent=False))
+    assert "user_id" not in record_for(make_decision(), REQUEST._replace(consent=False))
