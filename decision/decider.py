@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -55,8 +56,8 @@ class Decider:
         """Configured placements and their default content."""
         return self._defaults
 
-    def decide(self, request: Request, time_left: Callable[[], float | None] = lambda: None) -> Decision:
-        """Decide for one request; `time_left` returns seconds until the caller's deadline."""
+    def decide(self, request: Request, deadline: float | None = None) -> Decision:
+        """Decide for one request; `deadline` is the caller's, on the time.perf_counter() clock."""
         now = self._clock()
         limit = request.max_results or DEFAULT_MAX_RESULTS
         reasons: list[FallbackReason] = []
@@ -65,13 +66,13 @@ class Decider:
         if outcome is not None and outcome.rule_id is not None:
             content = [c for c in outcome.content_ids if c not in request.exclude_content_ids][:limit]
             if content:
-                items = tuple(Item(c, 1.0, rank, outcome.parameters) for rank, c in enumerate(content, 1))
+                items = tuple([Item(c, 1.0, rank, outcome.parameters) for rank, c in enumerate(content, 1)])
                 provenance = Provenance(version, digest, rule_id=outcome.rule_id)
                 return self._finish(request, now, Source.RULE, items, provenance)
             reasons.append(FallbackReason.RULE_CONTENT_EXCLUDED)
-        ranked = self._rank_with_model(request, now, limit, time_left, reasons)
+        ranked = self._rank_with_model(request, now, limit, deadline, reasons)
         if ranked is not None:
-            items = tuple(Item(s.content_id, s.score, rank) for rank, s in enumerate(ranked.ranked[:limit], 1))
+            items = tuple([Item(c, score, rank) for rank, (c, score) in enumerate(ranked.ranked[:limit], 1)])
             provenance = Provenance(
                 version,
                 digest,
@@ -81,7 +82,7 @@ class Decider:
             )
             return self._finish(request, now, Source.MODEL, items, provenance)
         defaults = [c for c in self._defaults[request.placement] if c not in request.exclude_content_ids]
-        items = tuple(Item(c, 0.0, rank) for rank, c in enumerate(defaults[:limit], 1))
+        items = tuple([Item(c, 0.0, rank) for rank, c in enumerate(defaults[:limit], 1)])
         provenance = Provenance(version, digest, fallback_reasons=tuple(reasons))
         return self._finish(request, now, Source.DEFAULT, items, provenance)
 
@@ -106,15 +107,14 @@ class Decider:
         request: Request,
         now: datetime,
         limit: int,
-        time_left: Callable[[], float | None],
+        deadline: float | None,
         reasons: list[FallbackReason],
     ) -> ModelOutcome | None:
         """The model's ranking, or None with the reason appended."""
         if self._model is None:
             reasons.append(FallbackReason.NO_MODEL)
             return None
-        remaining = time_left()
-        if remaining is not None and remaining < MIN_MODEL_BUDGET_SECONDS:
+        if deadline is not None and deadline - time.perf_counter() < MIN_MODEL_BUDGET_SECONDS:
             reasons.append(FallbackReason.DEADLINE)
             return None
         try:

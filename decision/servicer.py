@@ -28,7 +28,6 @@ from decision.validation import MAX_BATCH, validate
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-TimeLeft = Callable[[], float | None]
 _NOT_READY = "not ready: no ruleset is loaded yet (health is NOT_SERVING); retry shortly"
 _DECIDE_LATENCY = metrics.LATENCY.labels("Decide")
 _BATCH_LATENCY = metrics.LATENCY.labels("DecideBatch")
@@ -46,24 +45,27 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
 
     def Decide(self, request: pb.DecideRequest, context: grpc.ServicerContext) -> pb.DecideResponse:
         return self._answer(
-            context, _DECIDE_LATENCY, lambda time_left: convert.response_to_pb(self._decide(request, time_left))
+            context, _DECIDE_LATENCY, lambda deadline: convert.response_to_pb(self._decide(request, deadline))
         )
 
     def DecideBatch(self, request: pb.DecideBatchRequest, context: grpc.ServicerContext) -> pb.DecideBatchResponse:
-        def decide_all(time_left: TimeLeft) -> pb.DecideBatchResponse:
+        def decide_all(deadline: float) -> pb.DecideBatchResponse:
             if not 1 <= len(request.requests) <= MAX_BATCH:
                 raise InvalidRequestError("requests", f"send between 1 and {MAX_BATCH} requests")
-            return pb.DecideBatchResponse(results=[self._decide_one(r, time_left) for r in request.requests])
+            return pb.DecideBatchResponse(results=[self._decide_one(r, deadline) for r in request.requests])
 
         return self._answer(context, _BATCH_LATENCY, decide_all)
 
-    def _answer(self, context: grpc.ServicerContext, latency: Histogram, work: Callable[[TimeLeft], T]) -> T:
-        """The one place errors become statuses, for both RPCs."""
+    def _answer(self, context: grpc.ServicerContext, latency: Histogram, work: Callable[[float], T]) -> T:
+        """The one place errors become statuses, for both RPCs; `work` gets the deadline."""
         if not self.ready:
             _abort(context, grpc.StatusCode.UNAVAILABLE, _NOT_READY)
         started = time.perf_counter()
         try:
-            return work(self._time_left(context, started))
+            # The caller's deadline, capped by our own budget, on the perf_counter clock.
+            caller = context.time_remaining()
+            budget = self._timeout if caller is None else min(caller, self._timeout)
+            return work(started + budget)
         except InvalidRequestError as exc:
             _abort(context, grpc.StatusCode[exc.grpc_code], _count_invalid(exc))
         except Exception as exc:
@@ -71,30 +73,19 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
         finally:
             latency.observe(time.perf_counter() - started)
 
-    def _decide(self, request: pb.DecideRequest, time_left: TimeLeft) -> Decision:
+    def _decide(self, request: pb.DecideRequest, deadline: float) -> Decision:
         parsed = convert.request_from_pb(request)
         validate(parsed, self._decider.placements)
-        return self._decider.decide(parsed, time_left)
+        return self._decider.decide(parsed, deadline)
 
-    def _decide_one(self, request: pb.DecideRequest, time_left: TimeLeft) -> pb.DecideBatchResult:
+    def _decide_one(self, request: pb.DecideRequest, deadline: float) -> pb.DecideBatchResult:
         """One batch entry, decided as Decide would; a bad entry gets its own error."""
         try:
-            decision = self._decide(request, time_left)
+            decision = self._decide(request, deadline)
         except InvalidRequestError as exc:
             code = grpc.StatusCode[exc.grpc_code].value[0]
             return pb.DecideBatchResult(error=pb.DecideError(code=code, message=_count_invalid(exc), field=exc.field))
         return pb.DecideBatchResult(response=convert.response_to_pb(decision))
-
-    def _time_left(self, context: grpc.ServicerContext, started: float) -> TimeLeft:
-        """Seconds left: the caller's deadline, capped by our own budget."""
-        own_deadline = started + self._timeout
-
-        def time_left() -> float:
-            caller = context.time_remaining()
-            own = own_deadline - time.perf_counter()
-            return own if caller is None else min(caller, own)
-
-        return time_left
 
 
 def _count_invalid(exc: InvalidRequestError) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -63,7 +64,7 @@ def test_failing_tiers_degrade_to_default_without_leaking_user_data(caplog: pyte
 
 def test_no_time_left_skips_the_model() -> None:
     decider = Decider(DEFAULT_PLACEMENTS, FixedRules(RULE_MISS), FixedModel([("m1", 0.9)]))
-    decision = decider.decide(request(), time_left=lambda: 0.0005)
+    decision = decider.decide(request(), deadline=time.perf_counter() + 0.0005)
     assert decision.source is Source.DEFAULT
     assert decision.provenance.fallback_reasons == (FallbackReason.NO_RULE_MATCHED, FallbackReason.DEADLINE)
 
