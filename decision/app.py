@@ -52,6 +52,7 @@ class App:
             settings.model_poll_seconds,
             self._model_cache,
             settings.canary_timeout_seconds,
+            settings.model_compile_timeout_seconds,
         )
         self.catalog = WatchedFile(settings.catalog_path, Catalog.load, "catalog")
         # Profile rows hold user ids: their load errors are logged by type only.

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     canary_timeout_seconds: float = Field(
         60.0, gt=0, description="a new model must load and predict in a child process within this"
     )
+    model_compile_timeout_seconds: float = Field(
+        120.0,
+        ge=0,
+        description="compile a new model to native code (lleaves) within this, else LightGBM scores it; 0 = never",
+    )
     catalog_path: Path = Field(Path("var/data/catalog.json"), description="content catalog the model ranks")
     profiles_path: Path = Field(Path("var/profiles.jsonl"), description="per-user profile snapshot from training")
     decision_log_path: Path | None = Field(

@@ -35,9 +35,22 @@ def check_in_child(model: LocalModel, timeout_s: float) -> None:
         "num_features": len(model.feature_names),
         "rows": model.example_rows().tolist(),
     }
+    result = run_child(_CHILD, spec, timeout_s, f"{where}: canary")
+    if not result.get("ok"):
+        raise ModelLoadError(f"{where}: canary refused it: {result.get('reason', 'unknown')}")
+    if result.get("sha256") != model.sha256:
+        raise ModelLoadError(f"{where}: {model.model_file.name} changed after download")
+
+
+def run_child(script: Path, spec: dict[str, object], timeout_s: float, what: str) -> dict[str, object]:
+    """Run `script` in a fresh interpreter with `spec` on stdin; its JSON verdict.
+
+    Raises ModelLoadError (starting with `what`) when the child times out, cannot start
+    or dies by a signal; a verdict of {"ok": false} is returned for the caller to judge.
+    """
     try:
         done = subprocess.run(
-            [sys.executable, "-I", str(_CHILD)],
+            [sys.executable, "-I", str(script)],
             input=json.dumps(spec).encode(),
             capture_output=True,  # bytes: a dying LightGBM can leave invalid UTF-8 behind
             timeout=timeout_s,
@@ -45,16 +58,12 @@ def check_in_child(model: LocalModel, timeout_s: float) -> None:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise ModelLoadError(f"{where}: canary did not finish within {timeout_s:g} s") from None
+        raise ModelLoadError(f"{what} did not finish within {timeout_s:g} s") from None
     except OSError as exc:
-        raise ModelLoadError(f"{where}: canary could not start ({exc.strerror})") from None
+        raise ModelLoadError(f"{what} could not start ({exc.strerror})") from None
     if done.returncode < 0:
-        raise ModelLoadError(f"{where}: canary child died with {_signal_name(-done.returncode)}")
-    result = _report(done.stdout, done.returncode)
-    if not result.get("ok"):
-        raise ModelLoadError(f"{where}: canary refused it: {result.get('reason', 'unknown')}")
-    if result.get("sha256") != model.sha256:
-        raise ModelLoadError(f"{where}: {model.model_file.name} changed after download")
+        raise ModelLoadError(f"{what} child died with {_signal_name(-done.returncode)}")
+    return _report(done.stdout, done.returncode)
 
 
 def _report(stdout: bytes, returncode: int) -> dict[str, object]:

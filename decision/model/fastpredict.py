@@ -52,6 +52,8 @@ class _Config:
 class FastPredictor:
     """Thread-safe single-row predictions for one booster, equal to Booster.predict."""
 
+    kind = "lightgbm"
+
     def __init__(self, booster: Any, num_features: int, num_classes: int) -> None:
         self._booster_handle = booster._handle
         self._num_features = num_features

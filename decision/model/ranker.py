@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import lightgbm
 import numpy as np
@@ -22,10 +23,21 @@ _PYTHON_SORT_UP_TO = 64  # candidates: below this, sorting a list beats numpy's 
 _SORT_UP_TO = 512  # candidates; measured crossover of argsort vs argpartition is ~700
 
 
+class RowPredictor(Protocol):
+    """Single-row class probabilities: LightGBM's fast path, or the model compiled to native code."""
+
+    kind: str
+
+    def predict(self, row: np.ndarray) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
 class Ranker:
     """Immutable after load; safe to share between threads."""
 
-    def __init__(self, booster: lightgbm.Booster, model: LocalModel) -> None:
+    def __init__(self, booster: lightgbm.Booster, model: LocalModel, predictor: RowPredictor | None = None) -> None:
+        self.model = model
         self.name = model.name
         self.version = model.version
         self.classes: tuple[str, ...] = model.classes
@@ -33,7 +45,7 @@ class Ranker:
         self.feature_set_version = model.feature_set_version
         self._booster = booster
         self._index = {content_id: i for i, content_id in enumerate(self.classes)}
-        self._fast = FastPredictor(booster, len(self.feature_names), len(self.classes))
+        self._fast: RowPredictor = predictor or FastPredictor(booster, len(self.feature_names), len(self.classes))
 
     @classmethod
     def load(cls, model: LocalModel) -> Ranker:
@@ -54,6 +66,16 @@ class Ranker:
         if booster.num_feature() != len(model.feature_names):
             raise ModelLoadError(f"{where}: booster width != metadata feature_names")
         return cls(booster, model)
+
+    @property
+    def predictor(self) -> str:
+        """Which single-row path scores: "native" (compiled) or "lightgbm"."""
+        return self._fast.kind
+
+    def using(self, predictor: RowPredictor) -> Ranker:
+        """The same model scored by `predictor`; this ranker's own predictor is closed."""
+        self.close()
+        return Ranker(self._booster, self.model, predictor)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities for one feature row (fast C path)."""

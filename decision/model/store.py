@@ -61,6 +61,7 @@ class ModelStore:
         poll_seconds: float,
         cache_dir: Path,
         canary_timeout_s: float,
+        compile_timeout_s: float = 0.0,
     ) -> None:
         self._client = client
         self._name, self._alias = name, alias
@@ -69,6 +70,7 @@ class ModelStore:
         self._poll_seconds = poll_seconds
         self._cache_dir = cache_dir
         self._canary_timeout_s = canary_timeout_s
+        self._compile_timeout_s = compile_timeout_s
         self._swap: HotSwap[LoadedModel] = HotSwap()
         self._status = StoreStatus(name, alias)
         self._refused: set[str] = set()
@@ -159,7 +161,9 @@ class ModelStore:
             self._refuse(ref.version, "", str(exc), current)
             return
         try:
-            ranker = prepare(local, self._expected_version, self._expected_names, self._canary_timeout_s)
+            ranker = prepare(
+                local, self._expected_version, self._expected_names, self._canary_timeout_s, self._compile_timeout_s
+            )
         except Exception as exc:  # any failure refuses the version: never a reload loop
             self._prune(keep=current.path if current else None)
             reason = (
@@ -176,7 +180,14 @@ class ModelStore:
         if previous is not None:
             MODEL_INFO.remove(self._name, previous.version)
         old = f"v{previous.version}" if previous else "nothing"
-        logger.info("model %s: %s -> v%s (sha256 %s)", self._name, old, ref.version, local.sha256)
+        logger.info(
+            "model %s: %s -> v%s (sha256 %s, scored by %s)",
+            self._name,
+            old,
+            ref.version,
+            local.sha256,
+            ranker.predictor,
+        )
         self._status.set(PollState.SERVING, f"serving v{ref.version}")
         self._prune(keep=local.path)  # models run from memory; readers of the old one are fine
 

@@ -92,6 +92,7 @@ def _serve(tmp_path: Path, world: World, **overrides: object) -> Iterator[Served
         "tracking_uri": world.uri,
         "model_name": MODEL,
         "model_poll_seconds": 0.2,
+        "model_compile_timeout_seconds": 0,  # compiling has its own test below; it adds seconds per start
         "model_cache_dir": tmp_path / "models",
         "catalog_path": world.catalog,
         "profiles_path": world.profiles,
@@ -160,6 +161,21 @@ def test_only_eligible_and_never_excluded_content(served: Served, world: World, 
     again = served.stub.Decide(home(region=region, exclude_content_ids=[excluded]), timeout=5)
     assert again.source == pb.DECISION_SOURCE_MODEL
     assert excluded not in {item.content_id for item in again.items}
+
+
+def test_the_compiled_champion_ranks_exactly_as_lightgbm(served: Served, tmp_path: Path, world: World) -> None:
+    with _serve(tmp_path / "native", world, model_compile_timeout_seconds=120) as native:
+        wait_until(lambda: native.app.models.current is not None)
+        assert native.app.models.current.ranker.predictor == "native"  # type: ignore[union-attr]
+        assert served.app.models.current.ranker.predictor == "lightgbm"  # type: ignore[union-attr]
+        for user in ("u0000001", "u0000042", "never-seen-before"):
+            for region in ("DE", "US", ""):
+                expected = served.stub.Decide(home(user=user, region=region), timeout=5)
+                got = native.stub.Decide(home(user=user, region=region), timeout=5)
+                assert got.source == expected.source == pb.DECISION_SOURCE_MODEL
+                assert [i.content_id for i in got.items] == [i.content_id for i in expected.items]
+                for a, b in zip(got.items, expected.items, strict=True):
+                    assert a.score == pytest.approx(b.score, abs=1e-6)
 
 
 def test_unknown_user_gets_a_cold_start_ranking(served: Served) -> None:

@@ -8,14 +8,21 @@ import numpy as np
 import pytest
 
 from decision.model.artifact import LocalModel, file_sha256
+from decision.model.compiled import compile_for
 from decision.model.errors import ModelLoadError, PredictionError
 from decision.model.ranker import Ranker, top_indices
 from tests.decision.model import builders
 
 
-@pytest.fixture
-def ranker(local_model: LocalModel) -> Ranker:
-    return Ranker.load(local_model)
+@pytest.fixture(params=["lightgbm", "native"])
+def ranker(request: pytest.FixtureRequest, local_model: LocalModel) -> Ranker:
+    """The ranker with each single-row path: LightGBM's fast path, and the compiled model."""
+    ranker = Ranker.load(local_model)
+    if request.param == "native":
+        reference = lgb.Booster(model_file=str(local_model.model_file)).predict(local_model.example_rows())
+        ranker = ranker.using(compile_for(local_model, 60, reference))
+    assert ranker.predictor == request.param
+    return ranker
 
 
 @pytest.fixture
