@@ -18,7 +18,6 @@ from decision import heap, metrics
 from decision.catalog import Catalog
 from decision.decider import Decider
 from decision.decision_log import DecisionLog
-from decision.domain import Decision, Request
 from decision.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from decision.filewatch import WatchedFile
 from decision.model.registry import RegistryClient
@@ -63,7 +62,7 @@ class App:
             settings.placements,
             rules=self.rules,
             model=self.model_tier,
-            sink=self._log_decision if self.decision_log else None,
+            sink=self.decision_log.append if self.decision_log else None,
         )
 
     def start(self, on_ready: Callable[[], None]) -> None:
@@ -100,10 +99,6 @@ class App:
         shutil.rmtree(self._model_cache, ignore_errors=True)
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
-
-    def _log_decision(self, decision: Decision, request: Request) -> None:
-        assert self.decision_log is not None
-        self.decision_log.append(decision, request)
 
 
 def load_profiles(path: Path) -> ProfileStore:

@@ -63,15 +63,28 @@ def test_lines_are_the_records_as_compact_json(tmp_path: Path) -> None:
 
 
 def test_the_writer_is_not_woken_per_record(tmp_path: Path) -> None:
-    log = DecisionLog(tmp_path / "d.jsonl", max_queue=2000, flush_interval=LONG)
+    log = DecisionLog(tmp_path / "d.jsonl", max_queue=2000, flush_interval=LONG, wake_at=1000)
     log.start()
-    for i in range(1000):
+    for i in range(999):
         log.append(make_decision(str(i)), REQUEST)
     assert (log.written, log.batches) == (0, 0)
     assert log.path.read_bytes() == b""
     assert log.close()
+    assert logged_ids(log.path) == [str(i) for i in range(999)]
+    assert (log.written, log.batches, log.dropped) == (999, 1, 0)
+
+
+def test_the_writer_wakes_once_enough_records_wait(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "d.jsonl", max_queue=2000, flush_interval=LONG, wake_at=100)
+    log.start()
+    for i in range(1000):
+        log.append(make_decision(str(i)), REQUEST)
+    deadline = time.monotonic() + 5
+    while log.written < 1000 and time.monotonic() < deadline:  # long before the timer
+        time.sleep(0.005)
     assert logged_ids(log.path) == [str(i) for i in range(1000)]
-    assert (log.written, log.batches, log.dropped) == (1000, 1, 0)
+    assert 1 <= log.batches <= 10
+    assert log.close()
 
 
 def test_the_writer_writes_on_its_timer_without_close(tmp_path: Path) -> None:
