@@ -10,6 +10,7 @@ of 100k users loads in about a second.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -135,7 +136,7 @@ def _parse(path: Path, line_no: int, line: str) -> Profile:
             clicks=_int(row["clicks"]),
             carts=_int(row["carts"]),
             purchases=_int(row["purchases"]),
-            monetary=float(row["monetary"]),
+            monetary=_money(row["monetary"]),
             last_content=_str(row["last_content"]),
             content_clicks=_counts(row["content_clicks"]),
             category_views=_counts(row["category_views"]),
@@ -158,6 +159,13 @@ def _int(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise TypeError(f"expected a non-negative integer, got {value!r}")
     return value
+
+
+def _money(value: Any) -> float:
+    # Python's json reads Infinity and NaN: refuse them here, so no feature vector holds one.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        raise TypeError(f"expected a finite non-negative number, got {value!r}")
+    return float(value)
 
 
 def _counts(value: Any) -> dict[str, int]:

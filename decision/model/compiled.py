@@ -37,16 +37,20 @@ _CHILD = Path(__file__).with_name("compile_child.py")
 _ENTRY = ctypes.PYFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32)
 
 
+_FIRST_ROW, _ONE_ROW = ctypes.c_int32(0), ctypes.c_int32(1)
+
+
 class _Buffers:
-    """One caller's input row and output scores, with their addresses resolved once."""
+    """One caller's input row and output scores, passed as prebuilt ctypes pointers (ctypes
+    converts a plain int argument on every call)."""
 
     __slots__ = ("out", "out_ptr", "row", "row_ptr")
 
     def __init__(self, num_features: int, num_classes: int) -> None:
         self.row = np.empty(num_features, dtype=np.float64)
-        self.row_ptr = self.row.ctypes.data
+        self.row_ptr = ctypes.c_void_p(self.row.ctypes.data)
         self.out = np.empty(num_classes, dtype=np.float64)
-        self.out_ptr = self.out.ctypes.data
+        self.out_ptr = ctypes.c_void_p(self.out.ctypes.data)
 
 
 class CompiledPredictor:
@@ -76,7 +80,7 @@ class CompiledPredictor:
             buffers = _Buffers(self._num_features, self._num_classes)
         try:
             np.copyto(buffers.row, row)
-            self._entry(buffers.row_ptr, buffers.out_ptr, 0, 1)
+            self._entry(buffers.row_ptr, buffers.out_ptr, _FIRST_ROW, _ONE_ROW)
             return buffers.out.copy()
         finally:
             self._free.append(buffers)

@@ -1,8 +1,12 @@
 """A loaded LightGBM next-best-content model: score one user, pick the top eligible content.
 
 Input policy: NaN means "missing", as LightGBM treats it in training, and is passed
-through; ±inf is a bug in feature building and is refused (LightGBM would silently
-score it). Outputs that are not finite are refused, so no NaN reaches a response.
+through. ±inf is a bug in feature building (LightGBM would silently score it). The
+single-row path does not look for it on every request, where the check cost ~1 µs
+(a tenth of the model's whole share): rows come from `decision.features.vector`,
+which builds them from validated requests and from profiles checked finite at load
+(tests/decision/test_features.py holds it to that); `predict_batch` still refuses it.
+Outputs that are not finite are refused, so no NaN reaches a response.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class Ranker:
         self.feature_set_version = model.feature_set_version
         self._booster = booster
         self._index = {content_id: i for i, content_id in enumerate(self.classes)}
+        self._ones = np.ones(len(self.classes))
         self._fast: RowPredictor = predictor or FastPredictor(booster, len(self.feature_names), len(self.classes))
 
     @classmethod
@@ -81,7 +86,6 @@ class Ranker:
         """Class probabilities for one feature row (fast C path)."""
         if x.shape != (len(self.feature_names),):
             raise PredictionError(f"expected one row of {len(self.feature_names)} features, got shape {x.shape}")
-        self._check_input(x)
         return self._check_output(self._fast.predict(x))
 
     def predict_batch(self, x: np.ndarray) -> np.ndarray:
@@ -125,9 +129,10 @@ class Ranker:
             bad = _first_bad_column(x, self.feature_names)
             raise PredictionError(f"feature {bad!r} is infinite")
 
-    @staticmethod
-    def _check_output(probs: np.ndarray) -> np.ndarray:
-        if not math.isfinite(probs.sum()):  # NaN or ±inf anywhere makes the sum non-finite
+    def _check_output(self, probs: np.ndarray) -> np.ndarray:
+        # NaN or ±inf anywhere makes the sum non-finite; a dot product is numpy's cheapest sum
+        # (one BLAS call, 0.3 µs against 0.8 for probs.sum()).
+        if not math.isfinite(probs.dot(self._ones) if probs.ndim == 1 else probs.sum()):
             raise PredictionError("model returned non-finite scores")
         return probs
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from decision.domain import Cart, Context, Request
 from decision.features import (
@@ -138,3 +140,50 @@ def test_vector_returns_a_fresh_array_each_call() -> None:
     first = vector(p, request(), NOW)
     first[:] = -1
     assert at(vector(p, request(), NOW), "has_history") == 1
+
+
+_MOMENTS = st.datetimes(datetime(2000, 1, 1), datetime(2099, 12, 31), timezones=st.just(UTC))
+_COUNTS = st.integers(0, 10**12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    counts=st.lists(_COUNTS, min_size=7, max_size=7),
+    monetary=st.floats(0, 1.7e308, allow_nan=False),
+    moments=st.lists(_MOMENTS, min_size=5, max_size=5),
+    clicks=st.dictionaries(st.text(max_size=12), _COUNTS, max_size=5),
+    cart_value=st.floats(0, 1.7e308, allow_nan=False),
+    cart_items=st.integers(0, 100_000),
+    known_user=st.booleans(),
+)
+def test_no_valid_request_or_loadable_profile_gives_an_infinite_feature(
+    counts: list[int],
+    monetary: float,
+    moments: list[datetime],
+    clicks: dict[str, int],
+    cart_value: float,
+    cart_items: int,
+    known_user: bool,
+) -> None:
+    """The ranker does not look for ±inf per request (decision/model/ranker.py): this is why it
+    need not. Limits are what validation.py lets through and what profiles.py loads."""
+    first, last, purchase, updated, now = moments
+    user = profile(
+        events=counts[0],
+        sessions=counts[1],
+        session_events=counts[2],
+        views=counts[3],
+        clicks=counts[4],
+        carts=counts[5],
+        purchases=counts[6],
+        monetary=monetary,
+        first_seen=first,
+        last_seen=last,
+        last_purchase=purchase,
+        content_clicks=clicks,
+        category_views=clicks,
+    )
+    cart = Cart(item_count=cart_items, value=cart_value, updated_at=updated)
+    req = Request(user_id="u1", placement="cart_page", context=Context(client_time=now), cart=cart)
+    v = vector(user if known_user else None, req, now)
+    assert not np.isinf(v).any(), dict(zip(FEATURE_NAMES, v.tolist(), strict=True))

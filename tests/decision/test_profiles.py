@@ -80,6 +80,15 @@ def test_wrong_type_names_the_line(snapshot: Path) -> None:
         ProfileStore.load(snapshot)
 
 
+@pytest.mark.parametrize("money", ["Infinity", "NaN", "-1", '"12"', "true"])
+def test_money_must_be_a_finite_non_negative_number(snapshot: Path, money: str) -> None:
+    text = snapshot.read_text()
+    start = text.index('"monetary":') + len('"monetary":')
+    snapshot.write_text(text[:start] + money + text[text.index(",", start) :])
+    with pytest.raises(ProfileStoreError, match=r"line 2: bad value \(expected a finite non-negative number"):
+        ProfileStore.load(snapshot)
+
+
 def test_missing_field_is_named(snapshot: Path) -> None:
     snapshot.write_text(snapshot.read_text().replace('"monetary"', '"money"', 1))
     with pytest.raises(ProfileStoreError, match="line 2: missing field 'monetary'"):
