@@ -79,11 +79,13 @@ def response_to_pb(decision: Decision) -> pb.DecideResponse:
     target.rule_id = source.rule_id
     target.model_name = source.model_name
     target.model_version = source.model_version
-    target.fallback_reasons.extend([_REASONS[r] for r in source.fallback_reasons])
+    if source.fallback_reasons:
+        target.fallback_reasons.extend([_REASONS[r] for r in source.fallback_reasons])
     decided_at = decision.decided_at.timestamp()
     seconds = int(decided_at)
-    response.decided_at.seconds = seconds
-    response.decided_at.nanos = int((decided_at - seconds) * 1e9)
+    stamp = response.decided_at  # each attribute access builds a wrapper: take it once
+    stamp.seconds = seconds
+    stamp.nanos = int((decided_at - seconds) * 1e9)
     return response
 
 

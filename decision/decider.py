@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 
 from prometheus_client import Counter
 
@@ -26,6 +27,7 @@ DEFAULT_MAX_RESULTS = 1
 MIN_MODEL_BUDGET_SECONDS = 0.002
 
 DecisionSink = Callable[[Decision, Request], None]
+UTC_NOW: Callable[[], datetime] = partial(datetime.now, UTC)  # a C call: no Python frame per decision
 
 # Decision ids: a random per-process prefix and a counter. Unique across
 # processes and replicas like a UUID, at a tenth of uuid4's cost (no syscall).
@@ -42,7 +44,7 @@ class Decider:
         rules: RuleTier | None = None,
         model: ModelTier | None = None,
         sink: DecisionSink | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = UTC_NOW,
     ) -> None:
         self._defaults = {name: tuple(content) for name, content in placements.items()}
         self._rules = rules

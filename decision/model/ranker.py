@@ -118,7 +118,8 @@ class Ranker:
         `eligible` is sorted class indices (what callers cache) or content ids.
         """
         indices = eligible if isinstance(eligible, np.ndarray) else self.eligible_indices(eligible)
-        return [(self.classes[i], float(probs[i])) for i in top_indices(probs, indices, k)]
+        scores = probs.tolist()  # Python floats, read once rather than per chosen index
+        return [(self.classes[i], scores[i]) for i in top_indices(probs, indices, k)]
 
     def close(self) -> None:
         """Free native fast-path handles now (the booster goes with the last reference)."""
