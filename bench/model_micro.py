@@ -4,7 +4,8 @@
 
 Builds a synthetic multiclass model (rounds × classes trees; the default 10 × 40 = 400 trees
 on 40 features, trained on random data in a few seconds), then times Booster.predict against
-the Ranker's fast single-row C API path, and 64-row batches. Speed lives here, not in tests.
+the Ranker's fast single-row C API path and the model compiled to native code (lleaves, about
+10 s to compile), and 64-row batches. Speed lives here, not in tests.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from decision.model.artifact import LocalModel
+from decision.model.compiled import compile_for
 from decision.model.ranker import Ranker
 
 
@@ -75,6 +77,7 @@ def main() -> int:
         )
         booster = lgb.Booster(model_file=str(model_file))
         ranker = Ranker.load(local)
+        native = Ranker.load(local).using(compile_for(local, 600, np.asarray(booster.predict(local.example_rows()))))
     rows = np.random.default_rng(1).normal(size=(256, args.features))
     single = [rows[i : i + 1] for i in range(len(rows))]
     batches = [rows[i : i + 64] for i in range(0, 256, 64)]
@@ -82,12 +85,15 @@ def main() -> int:
     ranker.warm(rows[:4])
     fast = np.stack([ranker.predict_proba(row) for row in rows])
     error = float(np.abs(fast - booster.predict(rows)).max())
+    native_error = float(np.abs(np.stack([native.predict_proba(row) for row in rows]) - booster.predict(rows)).max())
 
     cases: dict[str, Callable[[int], object]] = {
         "booster_predict_1row": lambda i: booster.predict(single[i % 256]),
         "booster_predict_1row_num_threads_1": lambda i: booster.predict(single[i % 256], num_threads=1),
         "fast_predict_proba_1row": lambda i: ranker.predict_proba(rows[i % 256]),
         "fast_predict_proba_plus_top5": lambda i: ranker.top_k(ranker.predict_proba(rows[i % 256]), eligible, 5),
+        "native_predict_proba_1row": lambda i: native.predict_proba(rows[i % 256]),
+        "native_predict_proba_plus_top5": lambda i: native.top_k(native.predict_proba(rows[i % 256]), eligible, 5),
         "booster_predict_64rows": lambda i: booster.predict(batches[i % 4]),
         "booster_predict_64rows_num_threads_1": lambda i: booster.predict(batches[i % 4], num_threads=1),
         "ranker_predict_batch_64rows": lambda i: ranker.predict_batch(batches[i % 4]),
@@ -99,7 +105,8 @@ def main() -> int:
 
     print(
         f"model: {trees} trees, {args.classes} classes, {args.features} features, "
-        f"lightgbm {lgb.__version__}; max |fast - Booster.predict| = {error:.2e}"
+        f"lightgbm {lgb.__version__}; max |fast - Booster.predict| = {error:.2e}, "
+        f"max |native - Booster.predict| = {native_error:.2e}"
     )
     print(f"{'case':40} {'median µs':>10} {'best µs':>10}")
     for name, figures in results.items():
@@ -114,6 +121,7 @@ def main() -> int:
                         "features": args.features,
                         "lightgbm": lgb.__version__,
                         "max_abs_diff_fast_vs_booster": error,
+                        "max_abs_diff_native_vs_booster": native_error,
                     },
                     "calls": args.calls,
                     "repeats": args.repeats,

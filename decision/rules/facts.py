@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from decision.domain import Request
 from decision.rules.fields import ATTRIBUTE_PREFIX, FieldType
@@ -28,11 +28,11 @@ Getter = Callable[[Request, datetime], object]
 Cleaner = Callable[[object], Fact | None]
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(NamedTuple):
     """One referenced field: the event key it travels under, how to read it, how to clean it.
 
-    Reader and cleaner are chosen once per ruleset, so building an event is a plain loop.
+    Reader and cleaner are chosen once per ruleset, so building an event is a plain loop
+    (that unpacks each slot as a tuple: cheaper than three attribute reads).
     """
 
     key: str
@@ -140,8 +140,8 @@ def slot(key: str, field: str, kind: FieldType | None) -> Slot:
 def build(request: Request, now: datetime, slots: tuple[Slot, ...]) -> dict[str, Fact]:
     """The event for one decision: typed facts for the used fields, plus now and a marker."""
     facts: dict[str, Fact] = {LIVE_KEY: True, NOW_KEY: now_seconds(now)}
-    for each in slots:
-        value = each.clean(each.read(request, now))
+    for key, read, clean in slots:
+        value = clean(read(request, now))
         if value is not None:
-            facts[each.key] = value
+            facts[key] = value
     return facts

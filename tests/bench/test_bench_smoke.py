@@ -79,3 +79,23 @@ def test_run_has_help() -> None:
     )  # fmt: skip
     assert "--duration" in done.stdout
     assert "--tracking-uri" in done.stdout
+
+
+def test_in_process_micro_benchmark_runs_on_a_bootstrapped_champion(tmp_path: Path) -> None:
+    from training.workflow import run_bootstrap
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    data, profiles = tmp_path / "data", tmp_path / "profiles.jsonl"
+    run_bootstrap(uri, "next_best_content", data, profiles, 4_000, 5, lambda _line: None)
+    out = tmp_path / "micro.json"
+    command = [
+        sys.executable, str(REPO / "bench" / "decide_micro.py"), "--tracking-uri", uri,
+        "--catalog", str(data / "catalog.json"), "--profiles", str(profiles),
+        "--calls", "200", "--repeats", "1", "--json", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "decide_model_path" in done.stdout
+    figures = json.loads(out.read_text())["results_us"]
+    assert set(figures) == {"native", "lightgbm"}
+    assert all(value > 0 for scorer in figures.values() for value in scorer.values())

@@ -1,0 +1,141 @@
+"""Micro-benchmark of the real serving path in process: µs per Decide and per tier.
+
+    python bench/decide_micro.py [--tracking-uri sqlite:///var/mlflow/mlflow.db] [--json out.json]
+
+Builds the service's App on the registered champion, the shipped rules, the catalog and
+the profile snapshot (what `make run` serves), then times, per request, with no gRPC in
+between: the servicer's Decide for the rule-path and model-path requests of the load
+benchmark, the rules tier alone, and the model tier alone (feature vector + predict +
+ranking), for both single-row scorers (the compiled model and LightGBM's fast path); and
+DecideBatch with 64 users, per decision. Medians of --repeats loops after a warm-up.
+A tight loop keeps everything in the CPU caches: inside the server every figure is about
+2-3x these (bench/README.md says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.decide_cases import batch_of, load_request
+from decision import convert
+from decision.app import App
+from decision.servicer import DecisionServicer
+from decision.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class _NoDeadline:
+    """The one ServicerContext method Decide reads."""
+
+    def time_remaining(self) -> None:
+        return None
+
+
+def start(args: argparse.Namespace, compile_timeout_s: float, workdir: Path) -> App:
+    """An App serving the champion, once its model, catalog and profiles are loaded."""
+    settings = Settings.model_validate(
+        {
+            "listen": "127.0.0.1:0",
+            "metrics_port": 0,
+            "tracking_uri": args.tracking_uri,
+            "rules_path": args.rules_path,
+            "catalog_path": args.catalog,
+            "profiles_path": args.profiles,
+            "decision_log_path": workdir / "decisions.jsonl",
+            "model_cache_dir": workdir / "models",
+            "model_compile_timeout_seconds": compile_timeout_s,
+        }
+    )
+    app = App(settings)
+    ready = threading.Event()
+    app.start(ready.set)
+    deadline = time.monotonic() + 180
+    while not (ready.is_set() and app.models.current and app.catalog.current and app.profiles.current):
+        if time.monotonic() > deadline:
+            app.stop()
+            raise SystemExit(f"the model, catalog or profiles did not load from {args.tracking_uri}: run `make run`")
+        time.sleep(0.1)
+    return app
+
+
+def median_us(fn: Callable[[], object], calls: int, repeats: int, per_call: int = 1) -> float:
+    for _ in range(calls // 10):
+        fn()
+    loops = []
+    for _ in range(repeats):
+        started = time.perf_counter_ns()
+        for _ in range(calls):
+            fn()
+        loops.append((time.perf_counter_ns() - started) / calls / per_call / 1000)
+    return statistics.median(loops)
+
+
+def measure(app: App, calls: int, repeats: int) -> dict[str, float]:
+    servicer = DecisionServicer(app.decider, timeout_seconds=0.25)
+    servicer.ready = True
+    context = _NoDeadline()
+    rule, model = load_request("decide_rule"), load_request("decide_model")
+    batch = batch_of(model)
+    now = datetime.now(UTC)
+    model_request = convert.request_from_pb(model)
+    cases: dict[str, tuple[Callable[[], object], int]] = {
+        "decide_rule_path": (lambda: servicer.Decide(rule, context), 1),  # type: ignore[arg-type]
+        "decide_model_path": (lambda: servicer.Decide(model, context), 1),  # type: ignore[arg-type]
+        "rules_tier": (lambda: app.rules.evaluate(model_request, now), 1),
+        "model_tier_features_predict_rank": (lambda: app.model_tier.rank(model_request, now, 3), 1),
+        "decide_batch_64_per_decision": (lambda: servicer.DecideBatch(batch, context), len(batch.requests)),  # type: ignore[arg-type]
+    }
+    return {
+        name: median_us(fn, max(1, calls // per_call), repeats, per_call)
+        for name, (fn, per_call) in tqdm(cases.items(), desc="timing", unit="case", leave=False)
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracking-uri", default="sqlite:///var/mlflow/mlflow.db", help="registry with the champion")
+    parser.add_argument("--rules-path", type=Path, default=REPO / "rules", help="rules folder")
+    parser.add_argument("--catalog", type=Path, default=Path("var/data/catalog.json"), help="content catalog")
+    parser.add_argument("--profiles", type=Path, default=Path("var/profiles.jsonl"), help="profile snapshot")
+    parser.add_argument("--calls", type=int, default=20000, help="calls per timed loop")
+    parser.add_argument("--repeats", type=int, default=5, help="timed loops per case")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="decide-micro-") as tmp:
+        for scorer, compile_timeout_s in (("native", 300.0), ("lightgbm", 0.0)):
+            app = start(args, compile_timeout_s, Path(tmp) / scorer)
+            try:
+                loaded = app.models.current
+                assert loaded is not None
+                if loaded.ranker.predictor != scorer:
+                    raise SystemExit(f"expected the {scorer} scorer, got {loaded.ranker.predictor} (see the log)")
+                results[scorer] = measure(app, args.calls, args.repeats)
+            finally:
+                app.stop()
+    print(f"µs per call, median of {args.repeats} loops of {args.calls} (batch: per decision)")
+    print(f"{'case':36} {'native':>9} {'lightgbm':>9}")
+    for name in results["native"]:
+        print(f"{name:36} {results['native'][name]:9.1f} {results['lightgbm'][name]:9.1f}")
+    if args.json:
+        figures = {"calls": args.calls, "repeats": args.repeats, "results_us": results}
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
