@@ -82,11 +82,14 @@ def test_run_has_help() -> None:
 
 
 def test_in_process_micro_benchmark_runs_on_a_bootstrapped_champion(tmp_path: Path) -> None:
-    from training.workflow import run_bootstrap
-
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     data, profiles = tmp_path / "data", tmp_path / "profiles.jsonl"
-    run_bootstrap(uri, "next_best_content", data, profiles, 4_000, 5, lambda _line: None)
+    # In a child: bootstrapping in this process would leave MLflow's global URIs pointing here.
+    bootstrap = [
+        sys.executable, "-m", "training", "bootstrap", "--tracking-uri", uri, "--data", str(data),
+        "--profiles-out", str(profiles), "--events", "4000", "--seed", "5",
+    ]  # fmt: skip
+    subprocess.run(bootstrap, capture_output=True, timeout=120, check=True, cwd=tmp_path)
     out = tmp_path / "micro.json"
     command = [
         sys.executable, str(REPO / "bench" / "decide_micro.py"), "--tracking-uri", uri,
