@@ -23,6 +23,7 @@ from decision.tiers import ModelOutcome, ModelTier, RuleOutcome, RuleTier
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RESULTS = 1
+_RULE_ANSWERS_LIMIT = 4096  # (ruleset version, rule, limit) entries before the cache starts over
 # Below this much time left, the model tier is skipped: the default is instant.
 MIN_MODEL_BUDGET_SECONDS = 0.002
 
@@ -52,6 +53,7 @@ class Decider:
         self._sink = sink
         self._clock = clock
         self._counters: dict[tuple[Source, str], Counter] = {}
+        self._rule_answers: dict[tuple[str, str | None, int], tuple[tuple[Item, ...], Provenance]] = {}
 
     @property
     def placements(self) -> Mapping[str, tuple[str, ...]]:
@@ -66,11 +68,9 @@ class Decider:
         outcome = self._evaluate_rules(request, now, reasons)
         version, digest = (outcome.ruleset_version, outcome.ruleset_hash) if outcome is not None else ("", "")
         if outcome is not None and outcome.rule_id is not None:
-            content = [c for c in outcome.content_ids if c not in request.exclude_content_ids][:limit]
-            if content:
-                items = tuple([Item(c, 1.0, rank, outcome.parameters) for rank, c in enumerate(content, 1)])
-                provenance = Provenance(version, digest, rule_id=outcome.rule_id)
-                return self._finish(request, now, Source.RULE, items, provenance)
+            answer = self._rule_answer(outcome, request.exclude_content_ids, limit)
+            if answer is not None:
+                return self._finish(request, now, Source.RULE, *answer)
             reasons.append(FallbackReason.RULE_CONTENT_EXCLUDED)
         ranked = self._rank_with_model(request, now, limit, deadline, reasons)
         if ranked is not None:
@@ -87,6 +87,29 @@ class Decider:
         items = tuple([Item(c, 0.0, rank) for rank, c in enumerate(defaults[:limit], 1)])
         provenance = Provenance(version, digest, fallback_reasons=tuple(reasons))
         return self._finish(request, now, Source.DEFAULT, items, provenance)
+
+    def _rule_answer(
+        self, outcome: RuleOutcome, excluded: frozenset[str], limit: int
+    ) -> tuple[tuple[Item, ...], Provenance] | None:
+        """A fired rule's items and provenance; None when exclusions leave no content.
+
+        With nothing excluded they depend only on the ruleset version (its content hash),
+        the rule and the limit, so they are built once and shared (they are immutable):
+        building them was about a tenth of a rule-path decision.
+        """
+        key = (outcome.ruleset_hash, outcome.rule_id, limit)
+        if not excluded and (cached := self._rule_answers.get(key)) is not None:
+            return cached
+        content = [c for c in outcome.content_ids if c not in excluded][:limit]
+        if not content:
+            return None
+        items = tuple([Item(c, 1.0, rank, outcome.parameters) for rank, c in enumerate(content, 1)])
+        answer = items, Provenance(outcome.ruleset_version, outcome.ruleset_hash, rule_id=outcome.rule_id or "")
+        if not excluded:
+            if len(self._rule_answers) >= _RULE_ANSWERS_LIMIT:  # superseded versions' entries
+                self._rule_answers.clear()
+            self._rule_answers[key] = answer
+        return answer
 
     def _evaluate_rules(self, request: Request, now: datetime, reasons: list[FallbackReason]) -> RuleOutcome | None:
         if self._rules is None:

@@ -1,4 +1,4 @@
-"""The model as native code (lleaves/LLVM), the only importer of lleaves in the service.
+"""The model as native code (lleaves/LLVM); the server process's only importer of lleaves.
 
 Why: LightGBM walks its trees through per-tree heap arrays, and one 480-tree prediction
 touches some 6,000 cache lines that every request must fetch again (the gRPC work between
@@ -35,8 +35,6 @@ _CHILD = Path(__file__).with_name("compile_child.py")
 # (data, result, start row, end row); called holding the GIL: one ~2 µs call gains nothing
 # from releasing it, and winning it back is a thread switch on a one-core server process.
 _ENTRY = ctypes.PYFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32)
-
-
 _FIRST_ROW, _ONE_ROW = ctypes.c_int32(0), ctypes.c_int32(1)
 
 

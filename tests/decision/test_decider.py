@@ -44,6 +44,22 @@ def test_no_rule_match_falls_to_the_model_and_keeps_the_ruleset_version() -> Non
     assert decision.provenance.fallback_reasons == (FallbackReason.NO_RULE_MATCHED,)
 
 
+def test_a_rule_answer_is_reused_only_for_the_same_version_rule_limit_and_no_exclusions() -> None:
+    rules = FixedRules(RULE_HIT)
+    decider = Decider(DEFAULT_PLACEMENTS, rules, FixedModel([("m1", 0.9)]))
+    first, again = decider.decide(request(max_results=5)), decider.decide(request(max_results=5))
+    assert again.items is first.items
+    assert again.provenance is first.provenance
+    assert [i.content_id for i in decider.decide(request(max_results=1)).items] == ["cart_reminder"]
+    excluded = decider.decide(request(max_results=5, exclude_content_ids=frozenset({"cart_reminder"})))
+    assert [(i.content_id, i.rank) for i in excluded.items] == [("cart_tips", 1)]
+    assert [i.content_id for i in decider.decide(request(max_results=5)).items] == ["cart_reminder", "cart_tips"]
+    rules.outcome = RULE_HIT._replace(ruleset_version="2026.11.2", ruleset_hash="def456", content_ids=("new",))
+    swapped = decider.decide(request(max_results=5))
+    assert [i.content_id for i in swapped.items] == ["new"]
+    assert (swapped.provenance.ruleset_version, swapped.provenance.ruleset_hash) == ("2026.11.2", "def456")
+
+
 def test_rule_content_all_excluded_falls_through() -> None:
     decider = Decider(DEFAULT_PLACEMENTS, FixedRules(RULE_HIT), FixedModel([("m1", 0.9)]))
     decision = decider.decide(request(exclude_content_ids=frozenset({"cart_reminder", "cart_tips"})))
