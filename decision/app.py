@@ -75,6 +75,7 @@ class App:
         the files makes it ready without a restart.
         """
         heap.watch_pauses()
+        heap.collect_young_less_often()
         if self.decision_log is not None:
             self.decision_log.start()
         self.catalog.start()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
-from decision.heap import freeze_long_lived, watch_pauses
+from decision.heap import YOUNG_THRESHOLD, collect_young_less_often, freeze_long_lived, watch_pauses
 from decision.hotswap import HotSwap
 from decision.rules.store import RulesetStore
 from tests.decision.rules.conftest import write
@@ -70,3 +70,13 @@ def test_collection_pauses_are_exported() -> None:
     before = REGISTRY.get_sample_value("decision_gc_pause_seconds_count", {"generation": "2"}) or 0.0
     gc.collect()
     assert REGISTRY.get_sample_value("decision_gc_pause_seconds_count", {"generation": "2"}) == before + 1
+
+
+def test_the_youngest_generation_is_collected_less_often_and_the_others_keep_their_thresholds() -> None:
+    before = gc.get_threshold()
+    try:
+        collect_young_less_often()
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, before[1], before[2])
+        assert before[0] < YOUNG_THRESHOLD
+    finally:
+        gc.set_threshold(*before)
