@@ -22,7 +22,6 @@ MAX_RESULTS = 50
 MAX_CART_ITEMS = 100_000
 MAX_BATCH = 1000
 
-_REGION = re.compile(r"[A-Z]{2}")
 _ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
@@ -59,11 +58,13 @@ def _require_id(field: str, value: str) -> None:
 
 def _check_context(request: Request) -> None:
     context = request.context
-    if context.region and not _REGION.fullmatch(context.region):
+    region = context.region
+    if region and not (len(region) == 2 and region.isascii() and region.isalpha() and region.isupper()):
         raise InvalidRequestError("context.region", "must be an ISO 3166-1 alpha-2 code such as 'DE'")
-    for name in ("device", "channel", "locale"):
-        if len(getattr(context, name)) > MAX_CONTEXT_CHARS:
-            raise InvalidRequestError(f"context.{name}", f"longer than {MAX_CONTEXT_CHARS} characters")
+    if max(len(context.device), len(context.channel), len(context.locale)) > MAX_CONTEXT_CHARS:
+        for name in ("device", "channel", "locale"):
+            if len(getattr(context, name)) > MAX_CONTEXT_CHARS:
+                raise InvalidRequestError(f"context.{name}", f"longer than {MAX_CONTEXT_CHARS} characters")
 
 
 def _check_cart(request: Request) -> None:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from decision.domain import Cart, Context, Request
 from decision.rules import facts
@@ -176,6 +178,20 @@ def test_one_session_serves_every_decision_and_a_refused_one_is_abandoned() -> N
 )
 def test_sanitizer(value: object, kind: FieldType | None, expected: object) -> None:
     assert facts.clean(value, kind) == expected
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.one_of(
+        st.floats(-1e15, 1e15, allow_nan=False),
+        st.floats(-(2.0**31), 2.0**31, allow_nan=False),
+        st.integers(-(10**9), 10**9).map(lambda k: k / 10**4),  # values with at most 4 decimals
+        st.integers(-(10**9), 10**9).map(lambda k: k / 10**4 + 5e-5),  # and half-way points
+    )
+)
+def test_number_cleaning_equals_rounding_to_four_decimals(value: float) -> None:
+    """The cleaner skips round() when a number needs no rounding: it must not change a result."""
+    assert facts.clean(value, FieldType.NUMBER) == round(value, 4) + 0.0
 
 
 def test_many_simultaneous_matches_are_split_below_the_engine_stack_limit(tmp_path: Path, load: Load) -> None:
