@@ -58,7 +58,7 @@ profile: venv ## where Decide spends its time under load (py-spy; writes bench/r
 	$(BIN)/training bootstrap
 	$(BIN)/python bench/profile.py --case decide_model
 
-bench: venv ## run the benchmark suite (about 4 minutes; writes bench/results/)
+bench: venv ## run the benchmark suite (about 3.5 minutes; writes bench/results/)
 	$(BIN)/training bootstrap
 	$(BIN)/python bench/run.py --out bench/results
 
