@@ -49,16 +49,43 @@ class CatalogItem:
         return self.active_until is None or now_s < epoch(self.active_until)
 
 
-@dataclass(frozen=True, slots=True)
 class _Slot:
-    """The eligible ids of one (placement, region): `sets[i]` holds between `edges[i-1]`
-    (inclusive) and `edges[i]` (exclusive), epoch seconds; `sets[0]` before the first edge."""
+    """The eligible ids of one (placement, region) over time.
 
-    edges: tuple[float, ...]
-    sets: tuple[frozenset[str], ...]
+    No item starts or ends between two consecutive window edges, so one set holds for the
+    whole stretch: the stretch is found by bisecting the edges, and its set is built on its
+    first lookup and kept (built for every stretch up front, a catalog of 1,000 dated items
+    took 40 s and 250 MiB; stretches that are never asked for are never built).
+    """
 
-    def at(self, now_s: float) -> frozenset[str]:
-        return self.sets[bisect.bisect_right(self.edges, now_s)]
+    __slots__ = ("_built", "_dated", "_edges", "_undated")
+
+    def __init__(self, fits: list[CatalogItem]) -> None:
+        windows = [(item, _window(item)) for item in fits]
+        self._undated = frozenset(item.content_id for item, window in windows if window is None)
+        self._dated = [(item.content_id, *window) for item, window in windows if window is not None]
+        self._edges = sorted({edge for _, start, end in self._dated for edge in (start, end) if math.isfinite(edge)})
+        self._built: dict[int, frozenset[str]] = {}
+
+    def at(self, now: datetime) -> frozenset[str]:
+        if not self._dated:
+            return self._undated
+        stretch = bisect.bisect_right(self._edges, epoch(now))
+        found = self._built.get(stretch)
+        if found is None:
+            # Any moment of the stretch decides; its first one is an edge (or minus infinity).
+            moment = self._edges[stretch - 1] if stretch else -math.inf
+            active = [content_id for content_id, start, end in self._dated if start <= moment < end]
+            found = self._built[stretch] = self._undated.union(active)  # two racing builds are equal
+        return found
+
+
+def _window(item: CatalogItem) -> tuple[float, float] | None:
+    """[start, end) in epoch seconds, infinite where open; None for an item without dates."""
+    if item.active_from is None and item.active_until is None:
+        return None
+    start = -math.inf if item.active_from is None else epoch(item.active_from)
+    return start, math.inf if item.active_until is None else epoch(item.active_until)
 
 
 class Catalog:
@@ -115,7 +142,7 @@ class Catalog:
         slot = self._slots.get((placement, region)) or self._slots.get((placement, ""))
         if slot is None:
             return frozenset()
-        return slot.sets[0] if not slot.edges else slot.at(epoch(now))
+        return slot.at(now)
 
     def to_json(self) -> str:
         """The catalog as the JSON document `load` reads."""
@@ -123,12 +150,7 @@ class Catalog:
 
 
 def _slot(items: tuple[CatalogItem, ...], placement: str, region: str) -> _Slot:
-    fits = [item for item in items if placement in item.placements and (not item.regions or region in item.regions)]
-    edges = sorted({epoch(w) for i in fits for w in (i.active_from, i.active_until) if w is not None})
-    # Between two edges no item starts or ends, so the set at an edge holds until the next.
-    starts = (-math.inf, *edges)
-    sets = tuple(frozenset(i.content_id for i in fits if i.active(start)) for start in starts)
-    return _Slot(tuple(edges), sets)
+    return _Slot([i for i in items if placement in i.placements and (not i.regions or region in i.regions)])
 
 
 def _json_rows(path: Path, text: str) -> list[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,33 @@ def test_eligibility_matches_each_items_own_window_at_every_edge(tmp_path: Path)
     for moment in [*moments, *(m - timedelta(microseconds=1) for m in moments)]:
         expected = {i.content_id for i in catalog.items if i.active(moment.timestamp())}
         assert catalog.eligible("home_banner", "", moment) == expected, moment
+
+
+def test_many_dated_items_do_not_blow_up_the_catalog(tmp_path: Path) -> None:
+    """Sets per stretch of time are built when asked for: built up front, 1,000 dated items
+    in 2 placements x 3 regions took 250 MiB (and 40 s of a GIL-holding reload)."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    items = [
+        {
+            "content_id": f"promo-{n}",
+            "category": "toys",
+            "placements": ["home_banner", "cart_page"],
+            "regions": ["DE", "US", "JP"][: 1 + n % 3],
+            "active_from": (start + timedelta(hours=n)).isoformat(),
+            "active_until": (start + timedelta(hours=n + 500)).isoformat(),
+        }
+        for n in range(1000)
+    ]
+    path = write(tmp_path, items)
+    tracemalloc.start()
+    try:
+        catalog = Catalog.load(path)
+        eligible = catalog.eligible("home_banner", "DE", start + timedelta(hours=700))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30 * 2**20
+    assert eligible == {f"promo-{n}" for n in range(201, 701)}  # every item shows in DE
 
 
 def test_eligibility_returns_the_same_set_object_until_an_edge(tmp_path: Path) -> None:
