@@ -9,7 +9,10 @@ server before and after each load run, so a misrouted request cannot pass as a f
 
 from __future__ import annotations
 
+import re
+import socket
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeAlias
@@ -19,6 +22,7 @@ from google.protobuf import json_format
 
 from bench.load import GRPC_HEADERS, Target, grpc_frame
 from bench.measure import Case
+from bench.servers import free_port
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
@@ -26,6 +30,7 @@ REQUESTS = Path(__file__).with_name("requests")
 BATCH_SIZE = 64
 CHECK_CONNECTIONS = 8
 SETTLE_SECONDS = 60.0
+NATIVE_SECONDS = 300.0  # compiling the model: 6 s for the 480-tree sample model here
 BATCH_USER_ID = "u{:07d}"  # the user ids `training generate` writes
 Source: TypeAlias = pb.DecisionSource.ValueType
 SERVICE = "/decision.v1.DecisionService"
@@ -121,6 +126,52 @@ def batch_check(port: int, batch: pb.DecideBatchRequest, source: Source | None) 
         return len(grpc_frame(reply.SerializeToString()))
 
     return lambda: _settled("DecideBatch", once)
+
+
+def metrics_ports(count: int) -> int:
+    """A first port such that it and the next `count - 1` are free (one /metrics per process)."""
+    for _ in range(50):
+        first = free_port()
+        if all(_free(first + i) for i in range(1, count)):
+            return first
+    raise RuntimeError(f"found no {count} consecutive free ports for /metrics")
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def await_native_scorer(first_port: int, processes: int, log: Path, timeout_s: float = NATIVE_SECONDS) -> None:
+    """Wait until every process scores its model with native code (it serves with LightGBM
+    while that compiles, seconds after the model loads), so the run measures what the
+    service settles on. Says so and goes on if that does not happen in time."""
+    deadline = time.monotonic() + timeout_s
+    ports = [first_port + i for i in range(processes)]
+    while not all(_scorer(port) == "native" for port in ports):
+        if time.monotonic() > deadline:
+            scorers = ", ".join(f"{port}: {_scorer(port) or 'no model'}" for port in ports)
+            print(f"Decide: the model is not scored natively after {timeout_s:.0f} s ({scorers}); see {log}")
+            return
+        time.sleep(0.5)
+
+
+def _scorer(metrics_port: int) -> str | None:
+    """What scores the active model, as the process's /metrics says (None: no model)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2) as reply:
+            text = reply.read().decode()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("decision_model_active_info{") and line.endswith(" 1.0"):
+            found = re.search(r'scorer="([a-z]+)"', line)
+            return found.group(1) if found else None
+    return None
 
 
 def body_file(workdir: Path, name: str, message: bytes) -> Path:

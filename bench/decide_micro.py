@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -36,6 +37,7 @@ from decision.servicer import DecisionServicer
 from decision.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
+SCORERS = ("native", "lightgbm")
 
 
 class _NoDeadline:
@@ -45,8 +47,9 @@ class _NoDeadline:
         return None
 
 
-def start(args: argparse.Namespace, compile_timeout_s: float, workdir: Path) -> App:
-    """An App serving the champion, once its model, catalog and profiles are loaded."""
+def start(args: argparse.Namespace, scorer: str, workdir: Path) -> App:
+    """An App serving the champion through `scorer`, once model, catalog and profiles are loaded."""
+    compile_timeout_s = 300.0 if scorer == "native" else 0.0
     settings = Settings.model_validate(
         {
             "listen": "127.0.0.1:0",
@@ -63,13 +66,21 @@ def start(args: argparse.Namespace, compile_timeout_s: float, workdir: Path) -> 
     app = App(settings)
     ready = threading.Event()
     app.start(ready.set)
-    deadline = time.monotonic() + 180
-    while not (ready.is_set() and app.models.current and app.catalog.current and app.profiles.current):
+    deadline = time.monotonic() + compile_timeout_s + 180
+    while not (ready.is_set() and _scored_by(app) == scorer and app.catalog.current and app.profiles.current):
         if time.monotonic() > deadline:
             app.stop()
-            raise SystemExit(f"the model, catalog or profiles did not load from {args.tracking_uri}: run `make run`")
+            raise SystemExit(
+                f"no model scored by {scorer} (got {_scored_by(app)}), or no catalog or profiles, from "
+                f"{args.tracking_uri}: run `make run`, and see the log above"
+            )
         time.sleep(0.1)
     return app
+
+
+def _scored_by(app: App) -> str | None:
+    loaded = app.models.current
+    return loaded.ranker.predictor if loaded else None
 
 
 def median_us(fn: Callable[[], object], calls: int, repeats: int, per_call: int = 1) -> float:
@@ -114,19 +125,26 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=20000, help="calls per timed loop")
     parser.add_argument("--repeats", type=int, default=5, help="timed loops per case")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--scorer", choices=SCORERS, help=argparse.SUPPRESS)  # one scorer, JSON out
     args = parser.parse_args()
-    results: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="decide-micro-") as tmp:
-        for scorer, compile_timeout_s in (("native", 300.0), ("lightgbm", 0.0)):
-            app = start(args, compile_timeout_s, Path(tmp) / scorer)
+    if args.scorer:
+        with tempfile.TemporaryDirectory(prefix="decide-micro-") as tmp:
+            app = start(args, args.scorer, Path(tmp))
             try:
-                loaded = app.models.current
-                assert loaded is not None
-                if loaded.ranker.predictor != scorer:
-                    raise SystemExit(f"expected the {scorer} scorer, got {loaded.ranker.predictor} (see the log)")
-                results[scorer] = measure(app, args.calls, args.repeats)
+                print(json.dumps(measure(app, args.calls, args.repeats)))
             finally:
                 app.stop()
+        return 0
+    # Each scorer in a fresh process: one after the other in this one, the second would
+    # inherit the first's frozen heap, engine state and collector thresholds.
+    results: dict[str, dict[str, float]] = {}
+    for scorer in tqdm(SCORERS, desc="scorers", unit="process"):
+        command = [sys.executable, __file__, *sys.argv[1:], "--scorer", scorer]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr[-3000:])
+            return done.returncode
+        results[scorer] = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"µs per call, median of {args.repeats} loops of {args.calls} (batch: per decision)")
     print(f"{'case':36} {'native':>9} {'lightgbm':>9}")
     for name in results["native"]:

@@ -11,7 +11,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import peers
-from bench.decide_cases import SERVICE, body_file, decide_cases, decide_check, load_request
+from bench.decide_cases import (
+    SERVICE,
+    await_native_scorer,
+    body_file,
+    decide_cases,
+    decide_check,
+    load_request,
+    metrics_ports,
+)
 from bench.load import GRPC_HEADERS, JSON_HEADERS, Target
 from bench.measure import SPREAD_GRPC_SHAPE, Case
 from bench.model_source import ModelSource
@@ -75,6 +83,7 @@ def _decide(processes: int) -> Callable[[Settings], AbstractContextManager[Runni
         tracking_uri, model_name, model_alias = s.registry
         name = f"decide-{processes}proc"
         port_file = s.workdir / f"{name}.port"
+        metrics_port = metrics_ports(processes)  # process i serves /metrics on this + i
         flags = {
             "listen": "127.0.0.1:0",
             "port-file": port_file,
@@ -83,7 +92,7 @@ def _decide(processes: int) -> Callable[[Settings], AbstractContextManager[Runni
             "model-name": model_name,
             "model-alias": model_alias,
             "processes": processes,
-            "metrics-port": 0,
+            "metrics-port": metrics_port,
             "decision-log-path": s.workdir / f"{name}-decisions.jsonl",
         }
         (s.workdir / f"{name}-decisions.jsonl").unlink(missing_ok=True)  # this run's decisions only
@@ -99,6 +108,8 @@ def _decide(processes: int) -> Callable[[Settings], AbstractContextManager[Runni
             name, command, log_dir=s.workdir, core=core, port_file=port_file, env={"PYTHONPATH": str(REPO)}, cwd=REPO
         ) as server:
             cases = decide_cases(server.port, s.workdir, batch=pinned, check_source=s.check_source)
+            if s.check_source:  # a real model is expected: measure it as the service settles
+                await_native_scorer(metrics_port, processes, server.log)
             if not pinned:
                 label = cases[1].label.replace("model path", f"model path, --processes {processes}")
                 cases = [replace(cases[1], name="decide_model_2proc", label=label, shape=SPREAD_GRPC_SHAPE)]

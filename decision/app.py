@@ -6,6 +6,7 @@ start/stop order lives in one place.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -42,6 +43,7 @@ class App:
         _remove_stale_caches(settings.model_cache_dir)
         self._model_cache = settings.model_cache_dir / f"process-{os.getpid()}"
         self._metrics_server: WSGIServer | None = None
+        self._gc_thresholds: tuple[int, int, int] | None = None  # restored by stop()
         self.models = ModelStore(
             RegistryClient(settings.tracking_uri, settings.registry_timeout_seconds),
             settings.model_name,
@@ -75,7 +77,7 @@ class App:
         the files makes it ready without a restart.
         """
         heap.watch_pauses()
-        heap.collect_young_less_often()
+        self._gc_thresholds = heap.collect_young_less_often()
         if self.decision_log is not None:
             self.decision_log.start()
         self.catalog.start()
@@ -100,6 +102,8 @@ class App:
         shutil.rmtree(self._model_cache, ignore_errors=True)
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
+        if self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
 
 
 def load_profiles(path: Path) -> ProfileStore:

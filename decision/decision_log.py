@@ -43,7 +43,8 @@ logger = logging.getLogger(__name__)
 
 
 class DecisionLog:
-    """Append-only JSON-lines file fed by a bounded deque and one timer-driven writer thread."""
+    """Append-only JSON-lines file fed by a bounded deque and one writer thread, woken by a
+    timer or by enough queued records."""
 
     def __init__(self, path: Path, max_queue: int = 10000, flush_interval: float = 0.1, wake_at: int = 64) -> None:
         self.path = path

@@ -24,7 +24,11 @@ LATENCY = Histogram(
 )
 RULESET_INFO = Gauge("decision_ruleset_active_info", "1 for the active ruleset version.", ["version", "hash"])
 RULES_RELOADS = Counter("decision_rules_reloads_total", "Ruleset activation attempts, by result.", ["result"])
-MODEL_INFO = Gauge("decision_model_active_info", "1 for the active model version.", ["name", "version"])
+MODEL_INFO = Gauge(
+    "decision_model_active_info",
+    "1 for the active model version and what scores it (native: compiled; lightgbm: its fast path).",
+    ["name", "version", "scorer"],
+)
 MODEL_RELOADS = Counter("decision_model_reloads_total", "Model swap attempts, by result.", ["result"])
 REGISTRY_POLL_AGE = Gauge(
     "decision_model_registry_last_poll_timestamp_seconds",

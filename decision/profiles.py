@@ -145,7 +145,7 @@ def _parse(path: Path, line_no: int, line: str) -> Profile:
         raise ProfileStoreError(f"{path}: line {line_no}: not valid JSON ({exc.msg})") from exc
     except KeyError as exc:
         raise ProfileStoreError(f"{path}: line {line_no}: missing field {exc.args[0]!r}") from exc
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ProfileStoreError(f"{path}: line {line_no}: bad value ({exc})") from exc
 
 
@@ -162,10 +162,16 @@ def _int(value: Any) -> int:
 
 
 def _money(value: Any) -> float:
-    # Python's json reads Infinity and NaN: refuse them here, so no feature vector holds one.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
-        raise TypeError(f"expected a finite non-negative number, got {value!r}")
-    return float(value)
+    # Python's json reads Infinity, NaN and integers too big for a float: refuse them here,
+    # so no feature vector holds an infinity.
+    if not isinstance(value, bool) and isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if 0 <= number < math.inf:
+            return number
+    raise TypeError(f"expected a finite non-negative number, got {str(value)[:40]}")
 
 
 def _counts(value: Any) -> dict[str, int]:

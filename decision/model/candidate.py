@@ -1,8 +1,9 @@
 """Turn a downloaded model version into a warmed Ranker, or say exactly why not.
 
 Checks run cheapest first: the metadata contract (feature set), then the child
-process canary, then the in-process load, the compilation to native code (optional:
-when it fails, LightGBM's fast path scores), and a warm-up with the input example.
+process canary, then the in-process load and a warm-up with the input example. The
+compilation to native code comes after the model serves (`compiled`): when it fails,
+LightGBM's fast path goes on scoring.
 """
 
 from __future__ import annotations
@@ -44,15 +45,11 @@ def prepare(
     expected_version: str,
     expected_names: Sequence[str],
     canary_timeout_s: float,
-    compile_timeout_s: float = 0.0,
 ) -> Ranker:
-    """Validate, canary-load, load, compile (when `compile_timeout_s` > 0) and warm `model`;
-    raises ModelLoadError."""
+    """Validate, canary-load, load and warm `model`; raises ModelLoadError."""
     check_features(model, expected_version, expected_names)
     check_in_child(model, canary_timeout_s)
     ranker = Ranker.load(model)
-    if compile_timeout_s > 0:
-        ranker = _compiled(ranker, compile_timeout_s)
     try:
         ranker.warm(model.example_rows())
     except PredictionError as exc:
@@ -62,12 +59,18 @@ def prepare(
     return ranker
 
 
-def _compiled(ranker: Ranker, timeout_s: float) -> Ranker:
-    """`ranker` scored by native code, or unchanged (with the reason logged) when that fails."""
+def compiled(ranker: Ranker, timeout_s: float) -> Ranker | None:
+    """A warmed ranker of the same model scored by native code, or None (reason logged).
+
+    Never raises: whatever goes wrong, `ranker` (which may be serving meanwhile) stays as it is.
+    """
     model = ranker.model
     try:
         reference = np.array([ranker.predict_proba(row) for row in model.example_rows()])
-        return ranker.using(compile_for(model, timeout_s, reference))
-    except (ModelLoadError, PredictionError) as exc:
-        logger.warning("%s; LightGBM scores it instead", exc)
-        return ranker
+        native = ranker.using(compile_for(model, timeout_s, reference))
+        native.warm(model.example_rows())
+    except Exception as exc:  # a failed optimisation must never cost the model
+        reason = str(exc) if isinstance(exc, ModelLoadError | PredictionError) else type(exc).__name__
+        logger.warning("model %s v%s not compiled (%s); LightGBM scores it", model.name, model.version, reason)
+        return None
+    return native

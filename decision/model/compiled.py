@@ -8,15 +8,19 @@ because less of the cache is taken (measured: a model-path Decide in a tight loo
 39 µs, inside the server 96 -> 84 µs).
 
 Compiling runs in a throwaway child (compile_child.py), which also checks the native
-scores against LightGBM's; the server then only loads the object file it wrote (no
-compiler runs in the server), checks its sha256, and compares scores once more on the
-model's input example. Any failure leaves the model serving through LightGBM's fast path.
+scores against LightGBM's. The server then reads the object file it wrote once, checks
+its sha256, loads exactly those bytes (from a private copy, so nothing can swap the file
+in between, and lleaves never finds it missing and compiles in process), and compares
+scores once more on the model's input example. Any failure leaves LightGBM's fast path
+scoring, which serves meanwhile anyway (decision/model/store.py).
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import logging
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +67,8 @@ class CompiledPredictor:
         compiled.compile(cache=str(object_file), froot_func_name=ROOT_FUNCTION)  # loads, no compile
         self._compiled = compiled  # owns the code: the entry point lives as long as this does
         address = compiled._execution_engine.get_function_address(ROOT_FUNCTION)
+        if not address:  # calling address 0 would kill the process
+            raise ModelLoadError(f"the compiled code has no {ROOT_FUNCTION}")
         self._entry = _ENTRY(address)
         self._num_features, self._num_classes = len(model.feature_names), len(model.classes)
         self._free: list[_Buffers] = []
@@ -106,14 +112,18 @@ def compile_for(model: LocalModel, timeout_s: float, reference: np.ndarray) -> C
     result = run_child(_CHILD, spec, timeout_s, f"{where}: compile")
     if not result.get("ok"):
         raise ModelLoadError(f"{where}: not compiled: {result.get('reason', 'unknown')}")
-    if file_sha256(object_file) != result.get("sha256"):
+    code = object_file.read_bytes()
+    if hashlib.sha256(code).hexdigest() != result.get("sha256"):
         raise ModelLoadError(f"{where}: {OBJECT_FILE} changed after it was compiled")
     if file_sha256(model.model_file) != model.sha256:
         raise ModelLoadError(f"{where}: {model.model_file.name} changed after download")
-    try:
-        predictor = CompiledPredictor(model, object_file)
-    except Exception as exc:  # ImportError, or lleaves/LLVM refusing the object file
-        raise ModelLoadError(f"{where}: compiled code did not load ({type(exc).__name__})") from None
+    with tempfile.TemporaryDirectory(prefix="decision-native-") as private:
+        copy = Path(private) / OBJECT_FILE
+        copy.write_bytes(code)
+        try:
+            predictor = CompiledPredictor(model, copy)
+        except Exception as exc:  # ImportError, or lleaves/LLVM refusing the object file
+            raise ModelLoadError(f"{where}: compiled code did not load ({type(exc).__name__})") from None
     native = np.array([predictor.predict(row) for row in model.example_rows()])
     max_diff = float(np.max(np.abs(native - reference)))
     if not max_diff <= TOLERANCE:  # also catches NaN

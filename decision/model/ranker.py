@@ -78,8 +78,8 @@ class Ranker:
         return self._fast.kind
 
     def using(self, predictor: RowPredictor) -> Ranker:
-        """The same model scored by `predictor`; this ranker's own predictor is closed."""
-        self.close()
+        """The same model scored by `predictor`. This ranker stays usable: it may be serving
+        until the new one replaces it, and its native handles go with its last reference."""
         return Ranker(self._booster, self.model, predictor)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:

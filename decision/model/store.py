@@ -22,7 +22,7 @@ from typing import Protocol
 from decision.hotswap import HotSwap
 from decision.metrics import MODEL_INFO, MODEL_RELOADS, REGISTRY_POLL_AGE
 from decision.model.artifact import LocalModel, ModelRef
-from decision.model.candidate import prepare
+from decision.model.candidate import compiled, prepare
 from decision.model.errors import ModelLoadError, RegistryError
 from decision.model.ranker import Ranker
 from decision.model.status import PollState, StoreStatus
@@ -68,7 +68,8 @@ class ModelStore:
         self._expected_version = expected_feature_set_version
         self._expected_names = tuple(expected_feature_names)
         self._poll_seconds = poll_seconds
-        self._cache_dir = cache_dir
+        # Absolute: downloads come back with absolute paths, and _prune compares the two.
+        self._cache_dir = cache_dir.resolve()
         self._canary_timeout_s = canary_timeout_s
         self._compile_timeout_s = compile_timeout_s
         self._swap: HotSwap[LoadedModel] = HotSwap()
@@ -161,9 +162,7 @@ class ModelStore:
             self._refuse(ref.version, "", str(exc), current)
             return
         try:
-            ranker = prepare(
-                local, self._expected_version, self._expected_names, self._canary_timeout_s, self._compile_timeout_s
-            )
+            ranker = prepare(local, self._expected_version, self._expected_names, self._canary_timeout_s)
         except Exception as exc:  # any failure refuses the version: never a reload loop
             self._prune(keep=current.path if current else None)
             reason = (
@@ -176,9 +175,9 @@ class ModelStore:
         loaded = LoadedModel(self._name, ref.version, ranker, local.path)
         previous = self._swap.publish(loaded, ref.version, local.sha256)
         MODEL_RELOADS.labels(result="success").inc()
-        MODEL_INFO.labels(name=self._name, version=ref.version).set(1)
+        MODEL_INFO.labels(name=self._name, version=ref.version, scorer=ranker.predictor).set(1)
         if previous is not None:
-            MODEL_INFO.remove(self._name, previous.version)
+            MODEL_INFO.remove(self._name, previous.version, previous.ranker.predictor)
         old = f"v{previous.version}" if previous else "nothing"
         logger.info(
             "model %s: %s -> v%s (sha256 %s, scored by %s)",
@@ -190,6 +189,19 @@ class ModelStore:
         )
         self._status.set(PollState.SERVING, f"serving v{ref.version}")
         self._prune(keep=local.path)  # models run from memory; readers of the old one are fine
+        if self._compile_timeout_s > 0:
+            self._compile(loaded, local.sha256)
+
+    def _compile(self, loaded: LoadedModel, sha256: str) -> None:
+        """Swap in the serving version scored by native code, once that is ready (seconds
+        later): until then, and for good if compiling fails, LightGBM scores it."""
+        native = compiled(loaded.ranker, self._compile_timeout_s)
+        if native is None or self._stopping.is_set():
+            return
+        self._swap.publish(LoadedModel(loaded.name, loaded.version, native, loaded.path), loaded.version, sha256)
+        MODEL_INFO.labels(name=self._name, version=loaded.version, scorer=native.predictor).set(1)
+        MODEL_INFO.remove(self._name, loaded.version, loaded.ranker.predictor)
+        logger.info("model %s v%s: now scored by %s code", self._name, loaded.version, native.predictor)
 
     def _refuse(self, version: str, sha256: str, reason: str, current: LoadedModel | None) -> None:
         """Record and log a bad version once; it is skipped until reload_now()."""
@@ -206,6 +218,7 @@ class ModelStore:
         of an earlier process."""
         if not self._cache_dir.is_dir():
             return
+        keep = keep.resolve() if keep is not None else None
         for entry in self._cache_dir.iterdir():
             if keep is None or not keep.is_relative_to(entry):
                 shutil.rmtree(entry, ignore_errors=True)

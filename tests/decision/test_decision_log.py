@@ -83,7 +83,7 @@ def test_the_writer_wakes_once_enough_records_wait(tmp_path: Path) -> None:
     while log.written < 1000 and time.monotonic() < deadline:  # long before the timer
         time.sleep(0.005)
     assert logged_ids(log.path) == [str(i) for i in range(1000)]
-    assert 1 <= log.batches <= 10
+    assert 1 <= log.batches <= 20  # an append racing a wake-up may add a small batch
     assert log.close()
 
 

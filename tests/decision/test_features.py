@@ -166,7 +166,8 @@ def test_no_valid_request_or_loadable_profile_gives_an_infinite_feature(
     known_user: bool,
 ) -> None:
     """The ranker does not look for ±inf per request (decision/model/ranker.py): this is why it
-    need not. Limits are what validation.py lets through and what profiles.py loads."""
+    need not. Requests within validation.py's limits, profiles with any finite money (what
+    profiles.py loads) and counts up to 10^12; larger inputs are refused, not made infinite."""
     first, last, purchase, updated, now = moments
     user = profile(
         events=counts[0],

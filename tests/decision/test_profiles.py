@@ -80,7 +80,7 @@ def test_wrong_type_names_the_line(snapshot: Path) -> None:
         ProfileStore.load(snapshot)
 
 
-@pytest.mark.parametrize("money", ["Infinity", "NaN", "-1", '"12"', "true"])
+@pytest.mark.parametrize("money", ["Infinity", "NaN", "-1", '"12"', "true", "1" + "0" * 400])
 def test_money_must_be_a_finite_non_negative_number(snapshot: Path, money: str) -> None:
     text = snapshot.read_text()
     start = text.index('"monetary":') + len('"monetary":')

@@ -165,8 +165,7 @@ def test_only_eligible_and_never_excluded_content(served: Served, world: World, 
 
 def test_the_compiled_champion_ranks_exactly_as_lightgbm(served: Served, tmp_path: Path, world: World) -> None:
     with _serve(tmp_path / "native", world, model_compile_timeout_seconds=120) as native:
-        wait_until(lambda: native.app.models.current is not None)
-        assert native.app.models.current.ranker.predictor == "native"  # type: ignore[union-attr]
+        wait_until(lambda: (loaded := native.app.models.current) is not None and loaded.ranker.predictor == "native")
         assert served.app.models.current.ranker.predictor == "lightgbm"  # type: ignore[union-attr]
         for user in ("u0000001", "u0000042", "never-seen-before"):
             for region in ("DE", "US", ""):

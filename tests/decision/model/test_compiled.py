@@ -12,9 +12,9 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from decision.model import compiled
+from decision.model import compiled as compiled_module
 from decision.model.artifact import LocalModel, file_sha256
-from decision.model.candidate import prepare
+from decision.model.candidate import compiled, prepare
 from decision.model.compile_child import check_rows, compile_model
 from decision.model.compiled import OBJECT_FILE, TOLERANCE, compile_for
 from decision.model.errors import ModelLoadError, PredictionError
@@ -46,24 +46,38 @@ def test_native_scores_equal_lightgbm_with_missing_values(local_model: LocalMode
     assert predictor.kind == "native"
 
 
-def test_prepare_compiles_when_asked_and_not_otherwise(local_model: LocalModel) -> None:
-    ranker = prepare(local_model, builders.FEATURE_SET_VERSION, builders.FEATURES, 60, compile_timeout_s=60)
-    assert ranker.predictor == "native"
+def test_a_served_ranker_gets_a_native_twin_and_stays_usable(local_model: LocalModel) -> None:
+    serving = prepare(local_model, builders.FEATURE_SET_VERSION, builders.FEATURES, 60)
+    assert serving.predictor == "lightgbm"
+    native = compiled(serving, 60)
+    assert native is not None
+    assert native.predictor == "native"
     assert (local_model.path / OBJECT_FILE).is_file()
-    plain = prepare(local_model, builders.FEATURE_SET_VERSION, builders.FEATURES, 60)
-    assert plain.predictor == "lightgbm"
     row = local_model.example_rows()[0]
-    np.testing.assert_allclose(ranker.predict_proba(row), plain.predict_proba(row), rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(native.predict_proba(row), serving.predict_proba(row), rtol=0, atol=TOLERANCE)
 
 
 def test_a_compile_that_times_out_leaves_lightgbm_scoring(
     local_model: LocalModel, caplog: pytest.LogCaptureFixture
 ) -> None:
+    serving = prepare(local_model, builders.FEATURE_SET_VERSION, builders.FEATURES, 60)
     with caplog.at_level(logging.WARNING):
-        ranker = prepare(local_model, builders.FEATURE_SET_VERSION, builders.FEATURES, 60, compile_timeout_s=0.01)
-    assert ranker.predictor == "lightgbm"
-    assert "compile did not finish within 0.01 s; LightGBM scores it instead" in caplog.text
-    ranker.predict_proba(local_model.example_rows()[0])
+        assert compiled(serving, 0.01) is None
+    assert "model nbc v1 not compiled (model nbc v1: compile did not finish within 0.01 s); LightGBM" in caplog.text
+    serving.predict_proba(local_model.example_rows()[0])
+
+
+def test_an_unexpected_failure_while_compiling_leaves_lightgbm_scoring(
+    local_model: LocalModel, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def unreadable(*_args: object) -> dict[str, object]:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(compiled_module, "run_child", unreadable)
+    serving = prepare(local_model, builders.FEATURE_SET_VERSION, builders.FEATURES, 60)
+    with caplog.at_level(logging.WARNING):
+        assert compiled(serving, 60) is None
+    assert "model nbc v1 not compiled (OSError); LightGBM scores it" in caplog.text
 
 
 def test_a_model_lleaves_cannot_read_is_not_compiled(local_model: LocalModel) -> None:
@@ -82,7 +96,7 @@ def test_the_child_refuses_code_whose_scores_differ(local_model: LocalModel) -> 
 def test_an_object_file_changed_after_compiling_is_not_loaded(
     local_model: LocalModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_run_child = compiled.run_child
+    real_run_child = compiled_module.run_child
 
     def run_then_tamper(script: Path, spec: dict[str, object], timeout_s: float, what: str) -> dict[str, object]:
         verdict = real_run_child(script, spec, timeout_s, what)
@@ -90,7 +104,7 @@ def test_an_object_file_changed_after_compiling_is_not_loaded(
             out.write(b"\0")
         return verdict
 
-    monkeypatch.setattr(compiled, "run_child", run_then_tamper)
+    monkeypatch.setattr(compiled_module, "run_child", run_then_tamper)
     with pytest.raises(ModelLoadError, match=f"{OBJECT_FILE} changed after it was compiled"):
         compile_for(local_model, 60, reference(local_model))
 

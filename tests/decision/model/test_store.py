@@ -50,7 +50,7 @@ def serving(store: ModelStore) -> str | None:
     return current.version if current else None
 
 
-def settled_on(store: ModelStore, name: str, version: str) -> bool:
+def settled_on(store: ModelStore, name: str, version: str, scorer: str = "lightgbm") -> bool:
     """The swap, its metric and its status all say `version`. The store sets them one
     after another, status last, so a test that read them right after the swap would
     race it."""
@@ -59,7 +59,7 @@ def settled_on(store: ModelStore, name: str, version: str) -> bool:
         serving(store) == version
         and status["state"] == "serving"
         and status["active_version"] == version
-        and sample("decision_model_active_info", name=name, version=version) == 1
+        and sample("decision_model_active_info", name=name, version=version, scorer=scorer) == 1
     )
 
 
@@ -126,11 +126,71 @@ def test_first_load_then_swap_while_readers_keep_reading(registry: Registry, sto
     wait_until(lambda: gc.collect() >= 0 and v1_ranker() is None)
     wait_until(lambda: settled_on(store, registry.name, "2"))
     assert store.status()["consecutive_failures"] == 0
-    assert sample("decision_model_active_info", name=registry.name, version="1") == 0
+    assert sample("decision_model_active_info", name=registry.name, version="1", scorer="lightgbm") == 0
     # v1's download directory goes right after the swap; only v2's stays.
     wait_until(lambda: len(list((tmp_path / "cache").iterdir())) == 1)
     assert store.current is not None
     assert store.current.path.is_relative_to(next((tmp_path / "cache").iterdir()))
+
+
+def test_the_model_serves_at_once_and_is_scored_natively_once_compiled(
+    registry: Registry, client: CountingClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="decision.model")
+    registry.set_alias(registry.register())
+    store = ModelStore(
+        client,
+        registry.name,
+        "champion",
+        expected_feature_set_version=builders.FEATURE_SET_VERSION,
+        expected_feature_names=builders.FEATURES,
+        poll_seconds=0.05,
+        cache_dir=tmp_path / "cache",
+        canary_timeout_s=60,
+        compile_timeout_s=60,
+    )
+    scorers: list[str] = []
+    store.start()
+    try:
+        wait_until(lambda: store.current is not None)
+        row = np.zeros(len(builders.FEATURES))
+        while (current := store.current) is not None and current.ranker.predictor != "native":
+            scorers.append(current.ranker.predictor)
+            current.ranker.predict_proba(row)  # the LightGBM ranker keeps serving meanwhile
+            time.sleep(0.001)
+        wait_until(lambda: settled_on(store, registry.name, "1", scorer="native"))
+    finally:
+        store.stop()
+    assert scorers  # the compile child takes a second at least: LightGBM served before
+    assert set(scorers) == {"lightgbm"}
+    assert sample("decision_model_active_info", name=registry.name, version="1", scorer="lightgbm") == 0
+    assert "v1: now scored by native code" in caplog.text
+
+
+def test_a_relative_cache_dir_keeps_the_serving_download(
+    registry: Registry, client: CountingClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Downloads come back with absolute paths: a relative cache dir (the default
+    var/models) once made the store prune the very version it had just published."""
+    monkeypatch.chdir(tmp_path)
+    registry.set_alias(registry.register())
+    store = ModelStore(
+        client,
+        registry.name,
+        "champion",
+        expected_feature_set_version=builders.FEATURE_SET_VERSION,
+        expected_feature_names=builders.FEATURES,
+        poll_seconds=0.05,
+        cache_dir=Path("cache"),
+        canary_timeout_s=60,
+    )
+    store.start()
+    try:
+        wait_until(lambda: settled_on(store, registry.name, "1"))
+        assert store.current is not None
+        assert (store.current.path / "model.lgb").is_file()
+    finally:
+        store.stop()
 
 
 def test_corrupt_version_is_refused_once_and_the_old_one_keeps_serving(
