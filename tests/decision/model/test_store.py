@@ -72,18 +72,23 @@ def client(registry: Registry) -> CountingClient:
     return CountingClient(registry.uri)
 
 
-@pytest.fixture
-def store(registry: Registry, client: CountingClient, tmp_path: Path) -> Iterator[ModelStore]:
-    store = ModelStore(
+def make_store(client: CountingClient, registry: Registry, cache_dir: Path, compile_timeout_s: float = 0) -> ModelStore:
+    return ModelStore(
         client,
         registry.name,
         "champion",
         expected_feature_set_version=builders.FEATURE_SET_VERSION,
         expected_feature_names=builders.FEATURES,
         poll_seconds=0.05,
-        cache_dir=tmp_path / "cache",
+        cache_dir=cache_dir,
         canary_timeout_s=60,
+        compile_timeout_s=compile_timeout_s,
     )
+
+
+@pytest.fixture
+def store(registry: Registry, client: CountingClient, tmp_path: Path) -> Iterator[ModelStore]:
+    store = make_store(client, registry, tmp_path / "cache")
     yield store
     store.stop()
 
@@ -138,17 +143,7 @@ def test_the_model_serves_at_once_and_is_scored_natively_once_compiled(
 ) -> None:
     caplog.set_level(logging.INFO, logger="decision.model")
     registry.set_alias(registry.register())
-    store = ModelStore(
-        client,
-        registry.name,
-        "champion",
-        expected_feature_set_version=builders.FEATURE_SET_VERSION,
-        expected_feature_names=builders.FEATURES,
-        poll_seconds=0.05,
-        cache_dir=tmp_path / "cache",
-        canary_timeout_s=60,
-        compile_timeout_s=60,
-    )
+    store = make_store(client, registry, tmp_path / "cache", compile_timeout_s=60)
     scorers: list[str] = []
     store.start()
     try:
@@ -174,16 +169,7 @@ def test_a_relative_cache_dir_keeps_the_serving_download(
     var/models) once made the store prune the very version it had just published."""
     monkeypatch.chdir(tmp_path)
     registry.set_alias(registry.register())
-    store = ModelStore(
-        client,
-        registry.name,
-        "champion",
-        expected_feature_set_version=builders.FEATURE_SET_VERSION,
-        expected_feature_names=builders.FEATURES,
-        poll_seconds=0.05,
-        cache_dir=Path("cache"),
-        canary_timeout_s=60,
-    )
+    store = make_store(client, registry, Path("cache"))
     store.start()
     try:
         wait_until(lambda: settled_on(store, registry.name, "1"))
