@@ -42,12 +42,6 @@ class CatalogItem:
     active_until: datetime | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
 
-    def active(self, now_s: float) -> bool:
-        """True if `now_s` (epoch seconds) is inside [active_from, active_until)."""
-        if self.active_from is not None and now_s < epoch(self.active_from):
-            return False
-        return self.active_until is None or now_s < epoch(self.active_until)
-
 
 class _Slot:
     """The eligible ids of one (placement, region) over time.
@@ -60,10 +54,10 @@ class _Slot:
 
     __slots__ = ("_built", "_dated", "_edges", "_undated")
 
-    def __init__(self, fits: list[CatalogItem]) -> None:
-        windows = [(item, _window(item)) for item in fits]
-        self._undated = frozenset(item.content_id for item, window in windows if window is None)
-        self._dated = [(item.content_id, *window) for item, window in windows if window is not None]
+    def __init__(self, fits: list[tuple[str, tuple[float, float] | None]]) -> None:
+        """`fits`: (content id, window) of the items shown in this placement and region."""
+        self._undated = frozenset(content_id for content_id, window in fits if window is None)
+        self._dated = [(content_id, *window) for content_id, window in fits if window is not None]
         self._edges = sorted({edge for _, start, end in self._dated for edge in (start, end) if math.isfinite(edge)})
         self._built: dict[int, frozenset[str]] = {}
 
@@ -97,10 +91,16 @@ class Catalog:
         if len(self._by_id) != len(self.items):
             raise CatalogError("duplicate content_id in catalog")
         regions = sorted({r for item in self.items for r in item.regions})
+        windows = [_window(item) for item in self.items]
         self._slots: dict[tuple[str, str], _Slot] = {}
         for placement in sorted({p for item in self.items for p in item.placements}):
             for region in (*regions, ""):
-                self._slots[placement, region] = _slot(self.items, placement, region)
+                fits = [
+                    (item.content_id, window)
+                    for item, window in zip(self.items, windows, strict=True)
+                    if placement in item.placements and (not item.regions or region in item.regions)
+                ]
+                self._slots[placement, region] = _Slot(fits)
 
     @classmethod
     def load(cls, path: Path) -> Catalog:
@@ -147,10 +147,6 @@ class Catalog:
     def to_json(self) -> str:
         """The catalog as the JSON document `load` reads."""
         return json.dumps({"items": [_as_dict(item) for item in self.items]}, indent=2)
-
-
-def _slot(items: tuple[CatalogItem, ...], placement: str, region: str) -> _Slot:
-    return _Slot([i for i in items if placement in i.placements and (not i.regions or region in i.regions)])
 
 
 def _json_rows(path: Path, text: str) -> list[Any]:

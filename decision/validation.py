@@ -61,10 +61,9 @@ def _check_context(request: Request) -> None:
     region = context.region
     if region and not (len(region) == 2 and region.isascii() and region.isalpha() and region.isupper()):
         raise InvalidRequestError("context.region", "must be an ISO 3166-1 alpha-2 code such as 'DE'")
-    if max(len(context.device), len(context.channel), len(context.locale)) > MAX_CONTEXT_CHARS:
-        for name in ("device", "channel", "locale"):
-            if len(getattr(context, name)) > MAX_CONTEXT_CHARS:
-                raise InvalidRequestError(f"context.{name}", f"longer than {MAX_CONTEXT_CHARS} characters")
+    for name in ("device", "channel", "locale"):
+        if len(getattr(context, name)) > MAX_CONTEXT_CHARS:
+            raise InvalidRequestError(f"context.{name}", f"longer than {MAX_CONTEXT_CHARS} characters")
 
 
 def _check_cart(request: Request) -> None:

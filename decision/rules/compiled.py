@@ -54,10 +54,6 @@ class CompiledRuleset:
     definitions: tuple[Mapping[str, Any], ...]
     cases: tuple[Case, ...]
 
-    @property
-    def by_id(self) -> dict[str, CompiledRule]:
-        return {rule.id: rule for rule in self.rules}
-
     def key_of(self, field: str) -> str:
         """The event key a referenced field travels under."""
         return self.keys[field]

@@ -72,7 +72,9 @@ def test_eligibility_matches_each_items_own_window_at_every_edge(tmp_path: Path)
     catalog = Catalog.load(write(tmp_path, items))
     moments = [datetime(2026, 1, 1, tzinfo=UTC) + n * day / 2 for n in range(20)]
     for moment in [*moments, *(m - timedelta(microseconds=1) for m in moments)]:
-        expected = {i.content_id for i in catalog.items if i.active(moment.timestamp())}
+        started = {i.content_id for i in catalog.items if i.active_from is None or i.active_from <= moment}
+        ended = {i.content_id for i in catalog.items if i.active_until is not None and i.active_until <= moment}
+        expected = started - ended
         assert catalog.eligible("home_banner", "", moment) == expected, moment
 
 
