@@ -16,11 +16,13 @@ Only stdlib, numpy and decision.domain are imported: the serving image has no pa
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 import numpy as np
 
@@ -154,13 +156,13 @@ class Profile:
     last_content: str = ""
     content_clicks: Mapping[str, int] = field(default_factory=dict)
     category_views: Mapping[str, int] = field(default_factory=dict)
-    _block: np.ndarray = field(init=False, repr=False, compare=False)
+    _row: bytes = field(init=False, repr=False, compare=False)
     _times: tuple[float, float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Everything that does not depend on `now` is computed once here, so vector()
-        # only copies this block and fills the time and context slots.
-        object.__setattr__(self, "_block", _user_block(self))
+        # Everything that does not depend on `now` is computed once here (a whole row of
+        # float64s, the context slots zero), so a row is a copy of it plus a few stores.
+        object.__setattr__(self, "_row", _user_block(self).tobytes())
         purchase = math.nan if self.last_purchase is None else epoch(self.last_purchase)
         object.__setattr__(self, "_times", (epoch(self.first_seen), epoch(self.last_seen), purchase))
 
@@ -204,7 +206,17 @@ def _cold_block() -> np.ndarray:
     return block
 
 
-_COLD = _cold_block()
+_COLD_ROW = _cold_block().tobytes()
+ROW_BYTES = len(_COLD_ROW)
+#: What single-row scorers hand out to be filled (their input buffer), and what fills it.
+RowBuffer = ctypes.Array[ctypes.c_double]
+RowWriter = Callable[[RowBuffer], None]
+
+
+class _Slots(Protocol):
+    """A numpy row or a RowBuffer: all `_fill` needs is item assignment."""
+
+    def __setitem__(self, index: int, value: float, /) -> None: ...
 
 
 def vector(profile: Profile | None, request: Request, now: datetime) -> np.ndarray:
@@ -213,11 +225,28 @@ def vector(profile: Profile | None, request: Request, now: datetime) -> np.ndarr
     `profile=None` gives the context-only cold-start vector. Never raises for odd
     context values: unknown categories map to code 0, naive datetimes are UTC.
     """
+    out = np.frombuffer(_COLD_ROW if profile is None else profile._row, dtype=np.float64).copy()
+    _fill(out, profile, request, now)
+    return out
+
+
+def write_row(row: RowBuffer, profile: Profile | None, request: Request, now: datetime) -> None:
+    """Write what `vector` returns into `row`, with no numpy call.
+
+    The serving path for one request: numpy's per-call machinery is cheap in a tight
+    loop but cold between requests, where building the row through it cost ~10 µs more
+    inside the server (measured).
+    """
+    if len(row) != _N:  # memmove past the end would corrupt memory
+        raise ValueError(f"a feature row has {_N} values, this buffer {len(row)}")
+    ctypes.memmove(row, _COLD_ROW if profile is None else profile._row, ROW_BYTES)
+    _fill(row, profile, request, now)
+
+
+def _fill(out: _Slots, profile: Profile | None, request: Request, now: datetime) -> None:
+    """The slots that depend on `now` and on the request, over a copied base row."""
     now_s = epoch(now)
-    if profile is None:
-        out = _COLD.copy()
-    else:
-        out = profile._block.copy()
+    if profile is not None:
         first, last, purchase = profile._times
         out[_TENURE] = (now_s - first) / 86400.0
         out[_RECENCY] = (now_s - last) / 3600.0
@@ -241,4 +270,3 @@ def vector(profile: Profile | None, request: Request, now: datetime) -> np.ndarr
         out[_CTX + 8] = (now_s - epoch(cart.updated_at)) / 3600.0
     else:
         out[_CTX + 8] = math.nan
-    return out

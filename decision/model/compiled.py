@@ -25,10 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from decision.features import RowWriter
 from decision.model.artifact import LocalModel, file_sha256
 from decision.model.canary import run_child
 from decision.model.compile_child import ROOT_FUNCTION
 from decision.model.errors import ModelLoadError, PredictionError
+from decision.model.ranker import predict_array
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +51,10 @@ class _Buffers:
     __slots__ = ("out", "out_ptr", "row", "row_ptr")
 
     def __init__(self, num_features: int, num_classes: int) -> None:
-        self.row = np.empty(num_features, dtype=np.float64)
-        self.row_ptr = ctypes.c_void_p(self.row.ctypes.data)
-        self.out = np.empty(num_classes, dtype=np.float64)
-        self.out_ptr = ctypes.c_void_p(self.out.ctypes.data)
+        self.row = (ctypes.c_double * num_features)()
+        self.row_ptr = ctypes.c_void_p(ctypes.addressof(self.row))
+        self.out = (ctypes.c_double * num_classes)()
+        self.out_ptr = ctypes.c_void_p(ctypes.addressof(self.out))
 
 
 class CompiledPredictor:
@@ -74,8 +76,8 @@ class CompiledPredictor:
         self._free: list[_Buffers] = []
         self._closed = False
 
-    def predict(self, row: np.ndarray) -> np.ndarray:
-        """Class probabilities for one row of the right width (a new array)."""
+    def predict_written(self, write: RowWriter) -> list[float]:
+        """Class probabilities for the row `write` puts into this scorer's input buffer."""
         if self._closed:
             raise PredictionError("predictor is closed")
         try:
@@ -83,9 +85,9 @@ class CompiledPredictor:
         except IndexError:
             buffers = _Buffers(self._num_features, self._num_classes)
         try:
-            np.copyto(buffers.row, row)
+            write(buffers.row)
             self._entry(buffers.row_ptr, buffers.out_ptr, _FIRST_ROW, _ONE_ROW)
-            return buffers.out.copy()
+            return buffers.out[:]
         finally:
             self._free.append(buffers)
 
@@ -124,7 +126,7 @@ def compile_for(model: LocalModel, timeout_s: float, reference: np.ndarray) -> C
             predictor = CompiledPredictor(model, copy)
         except Exception as exc:  # ImportError, or lleaves/LLVM refusing the object file
             raise ModelLoadError(f"{where}: compiled code did not load ({type(exc).__name__})") from None
-    native = np.array([predictor.predict(row) for row in model.example_rows()])
+    native = np.array([predict_array(predictor, row) for row in model.example_rows()])
     max_diff = float(np.max(np.abs(native - reference)))
     if not max_diff <= TOLERANCE:  # also catches NaN
         raise ModelLoadError(f"{where}: compiled scores differ from LightGBM's by {max_diff:.3g}")

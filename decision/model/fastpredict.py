@@ -18,10 +18,10 @@ import threading
 import weakref
 from typing import Any
 
-import numpy as np
 from lightgbm.basic import _safe_call
 from lightgbm.libpath import _LIB
 
+from decision.features import RowWriter
 from decision.model.errors import PredictionError
 
 _PREDICT_NORMAL = 0
@@ -38,15 +38,16 @@ _PREDICT_ROW.restype = ctypes.c_int
 class _Config:
     """One FastConfig handle plus its reusable input and output buffers (pointers resolved once)."""
 
-    __slots__ = ("handle", "out", "out_len", "out_ptr", "row", "row_ptr")
+    __slots__ = ("handle", "out", "out_len", "out_len_ref", "out_ptr", "row", "row_ptr")
 
     def __init__(self, handle: ctypes.c_void_p, num_features: int, num_classes: int) -> None:
         self.handle = handle
-        self.row = np.empty(num_features, dtype=np.float64)
-        self.row_ptr = self.row.ctypes.data
-        self.out = np.empty(num_classes, dtype=np.float64)
-        self.out_ptr = self.out.ctypes.data
+        self.row = (ctypes.c_double * num_features)()
+        self.row_ptr = ctypes.c_void_p(ctypes.addressof(self.row))
+        self.out = (ctypes.c_double * num_classes)()
+        self.out_ptr = ctypes.c_void_p(ctypes.addressof(self.out))
         self.out_len = ctypes.c_int64(0)
+        self.out_len_ref = ctypes.byref(self.out_len)
 
 
 class FastPredictor:
@@ -64,8 +65,8 @@ class FastPredictor:
         # Frees the configs when this object goes away; holding `booster` keeps it alive until then.
         self._finalizer = weakref.finalize(self, _free_configs, self._all, booster)
 
-    def predict(self, row: np.ndarray) -> np.ndarray:
-        """Class probabilities for one row of the right width (a new array)."""
+    def predict_written(self, write: RowWriter) -> list[float]:
+        """Class probabilities for the row `write` puts into this scorer's input buffer."""
         if not self._finalizer.alive:
             raise PredictionError("predictor is closed")
         try:
@@ -73,13 +74,13 @@ class FastPredictor:
         except IndexError:
             config = self._new_config()
         try:
-            np.copyto(config.row, row)
-            _safe_call(_PREDICT_ROW(config.handle, config.row_ptr, ctypes.byref(config.out_len), config.out_ptr))
+            write(config.row)
+            _safe_call(_PREDICT_ROW(config.handle, config.row_ptr, config.out_len_ref, config.out_ptr))
             if config.out_len.value != self._num_classes:
                 raise PredictionError(
                     f"fast predict returned {config.out_len.value} values, expected {self._num_classes}"
                 )
-            return config.out.copy()
+            return config.out[:]
         finally:
             self._free.append(config)
 

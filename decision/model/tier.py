@@ -13,7 +13,7 @@ import numpy as np
 
 from decision.catalog import Catalog
 from decision.domain import Request
-from decision.features import vector
+from decision.features import write_row
 from decision.filewatch import WatchedFile
 from decision.model.ranker import Ranker
 from decision.model.store import ModelStore
@@ -48,7 +48,7 @@ class ModelRanking:
         if request.consent:  # without consent, no user-level data is used: context only
             profiles = self._profiles.current
             profile = profiles.get(request.user_id) if profiles is not None else None
-        probabilities = model.ranker.predict_proba(vector(profile, request, now))
+        probabilities = model.ranker.scores(lambda row: write_row(row, profile, request, now))
         eligible = catalog.eligible(request.placement, request.context.region, now)
         indices = self._eligible_indices(model.version, model.ranker, eligible)
         if request.exclude_content_ids:

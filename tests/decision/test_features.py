@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -18,6 +19,7 @@ from decision.features import (
     Profile,
     feature_set_version,
     vector,
+    write_row,
 )
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
@@ -156,7 +158,7 @@ _COUNTS = st.integers(0, 10**12)
     cart_items=st.integers(0, 100_000),
     known_user=st.booleans(),
 )
-def test_no_valid_request_or_loadable_profile_gives_an_infinite_feature(
+def test_rows_hold_no_infinity_and_the_serving_row_equals_vector(
     counts: list[int],
     monetary: float,
     moments: list[datetime],
@@ -167,7 +169,8 @@ def test_no_valid_request_or_loadable_profile_gives_an_infinite_feature(
 ) -> None:
     """The ranker does not look for ±inf per request (decision/model/ranker.py): this is why it
     need not. Requests within validation.py's limits, profiles with any finite money (what
-    profiles.py loads) and counts up to 10^12; larger inputs are refused, not made infinite."""
+    profiles.py loads) and counts up to 10^12; larger inputs are refused, not made infinite.
+    The request path fills the scorer's buffer with `write_row` instead: the same row."""
     first, last, purchase, updated, now = moments
     user = profile(
         events=counts[0],
@@ -188,3 +191,11 @@ def test_no_valid_request_or_loadable_profile_gives_an_infinite_feature(
     req = Request(user_id="u1", placement="cart_page", context=Context(client_time=now), cart=cart)
     v = vector(user if known_user else None, req, now)
     assert not np.isinf(v).any(), dict(zip(FEATURE_NAMES, v.tolist(), strict=True))
+    row = (ctypes.c_double * len(FEATURE_NAMES))(*([7.0] * len(FEATURE_NAMES)))  # stale values
+    write_row(row, user if known_user else None, req, now)
+    np.testing.assert_array_equal(np.array(row[:]), v)  # NaN where v has NaN
+
+
+def test_write_row_refuses_a_buffer_of_another_width() -> None:
+    with pytest.raises(ValueError, match=f"a feature row has {len(FEATURE_NAMES)} values, this buffer 5"):
+        write_row((ctypes.c_double * 5)(), None, request(), NOW)

@@ -18,7 +18,7 @@ from decision.model.candidate import compiled, prepare
 from decision.model.compile_child import check_rows, compile_model
 from decision.model.compiled import OBJECT_FILE, TOLERANCE, compile_for
 from decision.model.errors import ModelLoadError, PredictionError
-from decision.model.ranker import Ranker
+from decision.model.ranker import Ranker, predict_array
 from tests.decision.model import builders
 
 
@@ -41,7 +41,7 @@ def test_native_scores_equal_lightgbm_with_missing_values(local_model: LocalMode
     rows = check_rows(np.random.default_rng(5).normal(size=(50, len(builders.FEATURES))))
     assert np.isnan(rows).any()
     expected = lgb.Booster(model_file=str(local_model.model_file)).predict(rows)
-    native = np.stack([predictor.predict(row) for row in rows])
+    native = np.stack([predict_array(predictor, row) for row in rows])
     np.testing.assert_allclose(native, expected, rtol=0, atol=TOLERANCE)
     assert predictor.kind == "native"
 

@@ -115,7 +115,7 @@ def test_top_indices_matches_a_plain_sort(size: int) -> None:
         mask = rng.random(size) < 0.6
         k = int(rng.integers(0, 12))
         expected = sorted(np.flatnonzero(mask), key=lambda i: (-scores[i], i))[:k]
-        assert top_indices(scores, np.flatnonzero(mask), k) == expected
+        assert top_indices(scores.tolist(), np.flatnonzero(mask), k) == expected
 
 
 def test_load_refuses_bytes_the_canary_did_not_see(local_model: LocalModel) -> None:
