@@ -88,6 +88,7 @@ class Entry:
     server: Server
     target: Target | None = None
     maxima: list[float] = field(default_factory=list)
+    unloaded_p50s: list[float] = field(default_factory=list)
     server_cpu: list[float] = field(default_factory=list)
     client_cpu: list[float] = field(default_factory=list)
     failed: int = 0
@@ -96,15 +97,18 @@ class Entry:
 def measure_all(entries: Sequence[Entry], seconds: float, rounds: int, progress: Callable[[str], None]) -> None:
     """Fill in every entry's figures; a wrong answer or failing run becomes its `error`.
 
-    The saturation runs are interleaved across cases in `rounds` rounds and the median
-    kept, so that load from other programs on the machine drifting over the run hits
-    every contender alike and the ratios between them stay meaningful.
+    The saturation runs and the unloaded runs are interleaved across cases in `rounds`
+    rounds and each case's medians kept, so that load from other programs on the machine
+    drifting over the run hits every contender alike and the ratios between them stay
+    meaningful. (Measured once per case, the unloaded ratios moved by up to 0.45 between two runs
+    of the same build.)
     """
     for entry in entries:
         _step(entry, _prepare)
     for round_no in range(rounds):
         for entry in entries:
             _step(entry, lambda e: _saturate(e, seconds / rounds))
+            _step(entry, lambda e: _unloaded(e, seconds / 3 / rounds))
             progress(f"max {round_no + 1}/{rounds}: {entry.case.label}")
     for entry in entries:
         _step(entry, lambda e: _latency(e, seconds))
@@ -151,8 +155,13 @@ def _saturate(entry: Entry, seconds: float) -> None:
     entry.maxima.append(result.rps)
 
 
+def _unloaded(entry: Entry, seconds: float) -> None:
+    """One request at a time: the p50 of one short run."""
+    entry.unloaded_p50s.append(_run(entry, max(0.5, seconds), "unloaded").percentile(50.0))
+
+
 def _latency(entry: Entry, seconds: float) -> None:
-    """Open loop at half the median maximum, one request at a time, a last real call."""
+    """Open loop at half the median maximum, the median unloaded p50, a last real call."""
     assert entry.target is not None
     figures = entry.figures
     figures.max_rps = statistics.median(entry.maxima)
@@ -165,6 +174,6 @@ def _latency(entry: Entry, seconds: float) -> None:
     opened = _run(entry, seconds, "open", rate=figures.open_rate)
     figures.p50_ms, figures.p90_ms, figures.p99_ms = (opened.percentile(q) for q in PERCENTILES)
     figures.latency_curve_ms = [(q, opened.percentile(q)) for q in CURVE_POINTS]
-    figures.unloaded_p50_ms = _run(entry, max(0.5, seconds / 3), "unloaded").percentile(50.0)
+    figures.unloaded_p50_ms = statistics.median(entry.unloaded_p50s)
     entry.case.check()
     figures.failed_requests = entry.failed
