@@ -3,9 +3,10 @@
 Input policy: NaN means "missing", as LightGBM treats it in training, and is passed
 through. ±inf is a bug in feature building (LightGBM would silently score it). The
 single-row path does not look for it on every request, where the check cost ~1 µs
-(a tenth of the model's whole share): rows come from `decision.features.write_row`
-(or `vector`, the same values), which builds them from validated requests and from profiles checked finite at load
-(tests/decision/test_features.py holds it to that); `predict_batch` still refuses it.
+(a tenth of the model's whole share): rows come from `decision.features.write_row` (or
+`vector`, the same values), which builds them from validated requests and from profiles
+checked finite at load (tests/decision/test_features.py holds it to that);
+`predict_batch` still refuses it.
 Outputs that are not finite are refused, so no NaN reaches a response.
 """
 
