@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCORERS = ("native", "lightgbm")
 
 
-class _NoDeadline:
+class NoDeadline:
     """The one ServicerContext method Decide reads."""
 
     def time_remaining(self) -> None:
@@ -98,7 +98,7 @@ def median_us(fn: Callable[[], object], calls: int, repeats: int, per_call: int 
 def measure(app: App, calls: int, repeats: int) -> dict[str, float]:
     servicer = DecisionServicer(app.decider, timeout_seconds=0.25)
     servicer.ready = True
-    context = _NoDeadline()
+    context = NoDeadline()
     rule, model = load_request("decide_rule"), load_request("decide_model")
     batch = batch_of(model)
     now = datetime.now(UTC)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -81,19 +82,36 @@ def test_run_has_help() -> None:
     assert "--tracking-uri" in done.stdout
 
 
-def test_in_process_micro_benchmark_runs_on_a_bootstrapped_champion(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    data, profiles = tmp_path / "data", tmp_path / "profiles.jsonl"
+@dataclass(frozen=True)
+class Bootstrapped:
+    """A registry with a champion, and the catalog and profiles it was trained with."""
+
+    uri: str
+    catalog: Path
+    profiles: Path
+
+    def args(self) -> list[str]:
+        return ["--tracking-uri", self.uri, "--catalog", str(self.catalog), "--profiles", str(self.profiles)]
+
+
+@pytest.fixture(scope="module")
+def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> Bootstrapped:
+    home = tmp_path_factory.mktemp("bootstrapped")
+    uri = f"sqlite:///{home / 'mlflow.db'}"
+    data, profiles = home / "data", home / "profiles.jsonl"
     # In a child: bootstrapping in this process would leave MLflow's global URIs pointing here.
     bootstrap = [
         sys.executable, "-m", "training", "bootstrap", "--tracking-uri", uri, "--data", str(data),
         "--profiles-out", str(profiles), "--events", "4000", "--seed", "5",
     ]  # fmt: skip
-    subprocess.run(bootstrap, capture_output=True, timeout=120, check=True, cwd=tmp_path)
+    subprocess.run(bootstrap, capture_output=True, timeout=120, check=True, cwd=home)
+    return Bootstrapped(uri, data / "catalog.json", profiles)
+
+
+def test_in_process_micro_benchmark_runs_on_a_bootstrapped_champion(bootstrapped: Bootstrapped, tmp_path: Path) -> None:
     out = tmp_path / "micro.json"
     command = [
-        sys.executable, str(REPO / "bench" / "decide_micro.py"), "--tracking-uri", uri,
-        "--catalog", str(data / "catalog.json"), "--profiles", str(profiles),
+        sys.executable, str(REPO / "bench" / "decide_micro.py"), *bootstrapped.args(),
         "--calls", "200", "--repeats", "1", "--json", str(out),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False, cwd=tmp_path)
@@ -102,3 +120,22 @@ def test_in_process_micro_benchmark_runs_on_a_bootstrapped_champion(tmp_path: Pa
     figures = json.loads(out.read_text())["results_us"]
     assert set(figures) == {"native", "lightgbm"}
     assert all(value > 0 for scorer in figures.values() for value in scorer.values())
+
+
+def test_stage_breakdown_times_every_stage_of_both_paths(bootstrapped: Bootstrapped, tmp_path: Path) -> None:
+    out = tmp_path / "stages.json"
+    command = [
+        sys.executable, str(REPO / "bench" / "stages.py"), *bootstrapped.args(),
+        "--seconds", "0.5", "--loops", "200", "--json", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "durable-rules" in done.stdout
+    figures = json.loads(out.read_text())
+    rule, model = figures["decide_rule"], figures["decide_model"]
+    assert "model tier" not in rule["in_server_us"]  # a rule decided: the model never ran
+    assert set(model["in_server_us"]) == set(model["tight_loop_us"]) >= {"Decide handler", "model tier", "top-k"}
+    for measured in (rule, model):
+        assert measured["unloaded"]["h2load p50 µs"] > 0
+        handler = measured["in_server_us"]["Decide handler"]
+        assert all(0 < value <= handler for value in measured["in_server_us"].values())
