@@ -47,6 +47,14 @@ class NoDeadline:
         return None
 
 
+def add_app_arguments(parser: argparse.ArgumentParser) -> None:
+    """What `start` serves: registry, rules, catalog, profiles (`make run`'s by default)."""
+    parser.add_argument("--tracking-uri", default="sqlite:///var/mlflow/mlflow.db", help="registry with the champion")
+    parser.add_argument("--rules-path", type=Path, default=REPO / "rules", help="rules folder")
+    parser.add_argument("--catalog", type=Path, default=Path("var/data/catalog.json"), help="content catalog")
+    parser.add_argument("--profiles", type=Path, default=Path("var/profiles.jsonl"), help="profile snapshot")
+
+
 def start(args: argparse.Namespace, scorer: str, workdir: Path) -> App:
     """An App serving the champion through `scorer`, once model, catalog and profiles are loaded."""
     compile_timeout_s = 300.0 if scorer == "native" else 0.0
@@ -118,10 +126,7 @@ def measure(app: App, calls: int, repeats: int) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tracking-uri", default="sqlite:///var/mlflow/mlflow.db", help="registry with the champion")
-    parser.add_argument("--rules-path", type=Path, default=REPO / "rules", help="rules folder")
-    parser.add_argument("--catalog", type=Path, default=Path("var/data/catalog.json"), help="content catalog")
-    parser.add_argument("--profiles", type=Path, default=Path("var/profiles.jsonl"), help="profile snapshot")
+    add_app_arguments(parser)
     parser.add_argument("--calls", type=int, default=20000, help="calls per timed loop")
     parser.add_argument("--repeats", type=int, default=5, help="timed loops per case")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")

@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.decide_cases import SERVICE, body_file, decide_check, load_request
-from bench.decide_micro import NoDeadline, start
+from bench.decide_micro import NoDeadline, add_app_arguments, start
 from bench.load import GRPC_HEADERS, Target, run_h2load
 from decision import convert, servicer
 from decision.decider import Decider
@@ -41,7 +41,6 @@ from decision.rules.store import RulesetStore
 from decision.server import build_server
 from decision.v1 import decision_service_pb2 as pb
 
-REPO = Path(__file__).resolve().parents[1]
 # (owner, attribute, label, depth): module attributes are looked up when called, so patching
 # the module (or class) times every call; depth is which stage holds which.
 STAGES: tuple[tuple[object, str, str, int], ...] = (
@@ -177,10 +176,7 @@ def report(figures: dict[str, dict[str, dict[str, float]]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tracking-uri", default="sqlite:///var/mlflow/mlflow.db", help="registry with the champion")
-    parser.add_argument("--rules-path", type=Path, default=REPO / "rules", help="rules folder")
-    parser.add_argument("--catalog", type=Path, default=Path("var/data/catalog.json"), help="content catalog")
-    parser.add_argument("--profiles", type=Path, default=Path("var/profiles.jsonl"), help="profile snapshot")
+    add_app_arguments(parser)
     parser.add_argument("--seconds", type=float, default=4.0, help="h2load run per request kind")
     parser.add_argument("--loops", type=int, default=20000, help="tight-loop calls per request kind")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")

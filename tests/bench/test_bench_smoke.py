@@ -90,8 +90,13 @@ class Bootstrapped:
     catalog: Path
     profiles: Path
 
-    def args(self) -> list[str]:
-        return ["--tracking-uri", self.uri, "--catalog", str(self.catalog), "--profiles", str(self.profiles)]
+    def run(self, script: str, *args: str, cwd: Path) -> str:
+        """Run bench/`script` on this champion; its standard output."""
+        served = ["--tracking-uri", self.uri, "--catalog", str(self.catalog), "--profiles", str(self.profiles)]
+        command = [sys.executable, str(REPO / "bench" / script), *served, *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False, cwd=cwd)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -110,13 +115,8 @@ def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> Bootstrapped:
 
 def test_in_process_micro_benchmark_runs_on_a_bootstrapped_champion(bootstrapped: Bootstrapped, tmp_path: Path) -> None:
     out = tmp_path / "micro.json"
-    command = [
-        sys.executable, str(REPO / "bench" / "decide_micro.py"), *bootstrapped.args(),
-        "--calls", "200", "--repeats", "1", "--json", str(out),
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False, cwd=tmp_path)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "decide_model_path" in done.stdout
+    printed = bootstrapped.run("decide_micro.py", "--calls", "200", "--repeats", "1", "--json", str(out), cwd=tmp_path)
+    assert "decide_model_path" in printed
     figures = json.loads(out.read_text())["results_us"]
     assert set(figures) == {"native", "lightgbm"}
     assert all(value > 0 for scorer in figures.values() for value in scorer.values())
@@ -124,13 +124,8 @@ def test_in_process_micro_benchmark_runs_on_a_bootstrapped_champion(bootstrapped
 
 def test_stage_breakdown_times_every_stage_of_both_paths(bootstrapped: Bootstrapped, tmp_path: Path) -> None:
     out = tmp_path / "stages.json"
-    command = [
-        sys.executable, str(REPO / "bench" / "stages.py"), *bootstrapped.args(),
-        "--seconds", "0.5", "--loops", "200", "--json", str(out),
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False, cwd=tmp_path)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "durable-rules" in done.stdout
+    printed = bootstrapped.run("stages.py", "--seconds", "0.5", "--loops", "200", "--json", str(out), cwd=tmp_path)
+    assert "durable-rules" in printed
     figures = json.loads(out.read_text())
     rule, model = figures["decide_rule"], figures["decide_model"]
     assert "model tier" not in rule["in_server_us"]  # a rule decided: the model never ran
