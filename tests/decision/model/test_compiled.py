@@ -124,3 +124,9 @@ def test_a_closed_native_ranker_refuses_to_predict(local_model: LocalModel) -> N
     ranker.close()
     with pytest.raises(PredictionError, match="closed"):
         ranker.predict_proba(np.zeros(5))
+
+
+def test_a_row_of_another_width_never_reaches_the_native_buffer(local_model: LocalModel) -> None:
+    predictor = compile_for(local_model, 60, reference(local_model))
+    with pytest.raises(PredictionError, match=r"expected one row of 5 features, got shape \(6,\)"):
+        predict_array(predictor, np.zeros(6))
