@@ -57,6 +57,10 @@ class RegistryClient:
         _import_mlflow()
         return self._watchdog.call(f"download {ref.name} v{ref.version}", lambda: self._download(ref, dest_dir))
 
+    def close(self) -> None:
+        """Refuse further calls and stop waiting for the one in flight (it runs on in the background)."""
+        self._watchdog.close()
+
     def _mlflow(self) -> Any:
         if self._client is None:
             self._client = _import_mlflow().MlflowClient(tracking_uri=self._uri, registry_uri=self._uri)

@@ -37,6 +37,8 @@ class ModelSource(Protocol):
 
     def download(self, ref: ModelRef, dest_dir: Path) -> LocalModel: ...
 
+    def close(self) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class LoadedModel:
@@ -92,9 +94,10 @@ class ModelStore:
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop polling; the current model stays usable."""
+        """Stop polling for good (the registry client is closed); the current model stays usable."""
         self._stopping.set()
         self._wake.set()
+        self._client.close()  # a registry call in flight must not hold up the shutdown
         if self._thread is not None:
             self._thread.join(timeout_s)
 

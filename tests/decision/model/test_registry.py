@@ -128,3 +128,32 @@ def _call_or_none(watchdog: Watchdog) -> int | None:
         return watchdog.call("ok", lambda: 2)
     except RegistryError:
         return None
+
+
+def test_closing_the_watchdog_lets_the_waiting_caller_go_and_refuses_new_calls() -> None:
+    started, release = threading.Event(), threading.Event()
+    watchdog = Watchdog(timeout_s=60)
+    errors: list[Exception] = []
+
+    def stuck() -> bool:
+        started.set()
+        return release.wait()
+
+    def caller() -> None:
+        try:
+            watchdog.call("stuck", stuck)
+        except RegistryError as exc:
+            errors.append(exc)
+
+    waiting = threading.Thread(target=caller)
+    waiting.start()
+    try:
+        assert started.wait(5)
+        watchdog.close()
+        waiting.join(5)
+        assert not waiting.is_alive()
+        assert [str(e) for e in errors] == ["stuck: closed, the service is stopping"]
+        with pytest.raises(RegistryError, match="later: closed, the service is stopping"):
+            watchdog.call("later", lambda: 1)
+    finally:
+        release.set()

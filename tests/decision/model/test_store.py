@@ -4,6 +4,7 @@ import gc
 import logging
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 import weakref
@@ -36,6 +37,9 @@ class CountingClient:
     def download(self, ref: ModelRef, dest_dir: Path) -> LocalModel:
         self.calls[f"download v{ref.version}"] += 1
         return self._client.download(ref, dest_dir)
+
+    def close(self) -> None:
+        self._client.close()
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float = 60.0) -> None:
@@ -289,3 +293,22 @@ def test_a_garbage_registry_file_keeps_the_current_model(registry: Registry, sto
     wait_until(lambda: store.status()["state"] == "registry_error")
     assert serving(store) == "1"
     assert "file is not a database" in str(store.status()["message"])
+
+
+def test_stop_does_not_wait_for_a_registry_call_in_flight(
+    registry: Registry, client: CountingClient, tmp_path: Path
+) -> None:
+    """A locked SQLite registry holds a call for seconds (minutes for a dead server):
+    shutdown closes the client and goes on; the call ends later in its daemon thread."""
+    lock = sqlite3.connect(registry.db, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        store = make_store(client, registry, tmp_path / "cache")
+        store.start()
+        wait_until(lambda: client.calls["resolve"] >= 1)
+        time.sleep(0.2)  # well inside the call: SQLite retries for 5 s before it gives up
+        store.stop(timeout_s=2)
+        assert not [t for t in threading.enumerate() if t.name == "model-store"]
+    finally:
+        lock.rollback()
+        lock.close()
