@@ -27,7 +27,7 @@ from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
 logger = logging.getLogger(__name__)
-# Not imported from decision.server: that would load the rule and model tiers (and MLflow)
+# Not imported from decision.runtime.server: that would load the rule and model tiers (and MLflow)
 # into this process, and its memory figure would no longer be that of a bare server.
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["DecisionService"].full_name
 
@@ -69,7 +69,7 @@ class TrivialDecision(pb_grpc.DecisionServiceServicer):
 def serve(listen: str, port_file: Path | None, workers: int, max_concurrent_rpcs: int) -> None:
     """Serve until SIGTERM/SIGINT; write the bound port once health says SERVING.
 
-    Built like decision.server.build_server (thread pool, concurrency cap, options, health,
+    Built like decision.runtime.server.build_server (thread pool, concurrency cap, options, health,
     reflection) so that the only difference from the decision service is the handler.
     """
     server = grpc.server(

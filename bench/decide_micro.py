@@ -31,9 +31,9 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.decide_cases import batch_of, load_request
-from decision import convert
-from decision.app import App
-from decision.servicer import DecisionServicer
+from decision.api import convert
+from decision.api.servicer import DecisionServicer
+from decision.runtime.app import App
 from decision.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

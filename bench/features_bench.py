@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from decision.catalog import Catalog  # noqa: E402
 from decision.domain import Cart, Context, Request  # noqa: E402
-from decision.features import vector  # noqa: E402
-from decision.profiles import ProfileStore  # noqa: E402
+from decision.sources.catalog import Catalog  # noqa: E402
+from decision.sources.features import vector  # noqa: E402
+from decision.sources.profiles import ProfileStore  # noqa: E402
 
 CALLS = 100_000
 
@@ -39,7 +39,7 @@ def percentiles(func: object, calls: int = CALLS) -> str:
 
 
 def sample_files(tmp: Path) -> tuple[Path, Path]:
-    from decision.profiles import write_snapshot
+    from decision.sources.profiles import write_snapshot
     from training.features import build, snapshot_time
     from training.generate import World, write
     from training.io import DataPaths, load

@@ -26,9 +26,9 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from decision.model.artifact import LocalModel
-from decision.model.compiled import compile_for
-from decision.model.ranker import Ranker
+from decision.tiers.model.artifact import LocalModel
+from decision.tiers.model.compiled import compile_for
+from decision.tiers.model.ranker import Ranker
 
 
 def build_model(rounds: int, classes: int, features: int, workdir: Path) -> tuple[Path, int]:

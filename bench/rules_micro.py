@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from decision.domain import Cart, Context, Request
-from decision.rules.active import ActiveRuleset
-from decision.rules.compiler import compile_path
+from decision.tiers.rules.active import ActiveRuleset
+from decision.tiers.rules.compiler import compile_path
 
 NOW = datetime(2026, 12, 10, 12, tzinfo=UTC)
 REGIONS = ["DE", "FR", "US", "SE", "NO", "IT", "ES", "PL"]

@@ -30,15 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.decide_cases import SERVICE, body_file, decide_check, load_request
 from bench.decide_micro import NoDeadline, add_app_arguments, start
 from bench.load import GRPC_HEADERS, Target, run_h2load
-from decision import convert, servicer
-from decision.decider import Decider
-from decision.model import tier
-from decision.model.ranker import Ranker
-from decision.model.tier import ModelRanking
-from decision.rules import facts
-from decision.rules.engine import Engine
-from decision.rules.store import RulesetStore
-from decision.server import build_server
+from decision.api import convert, servicer
+from decision.pipeline.decider import Decider
+from decision.runtime.server import build_server
+from decision.tiers.model import tier
+from decision.tiers.model.ranker import Ranker
+from decision.tiers.model.tier import ModelRanking
+from decision.tiers.rules import facts
+from decision.tiers.rules.engine import Engine
+from decision.tiers.rules.store import RulesetStore
 from decision.v1 import decision_service_pb2 as pb
 
 # (owner, attribute, label, depth): module attributes are looked up when called, so patching

@@ -14,8 +14,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import ValidationError
 
 from decision import __version__
-from decision.rules.cli import rules
 from decision.settings import Settings
+from decision.tiers.rules.cli import rules
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
@@ -42,10 +42,10 @@ def _settings_options(command: Any) -> Any:
 @click.option("--reuse-port", is_flag=True, hidden=True, help="internal: child of --processes N")
 def serve(reuse_port: bool, **flags: str | None) -> None:
     """Run the gRPC server until SIGTERM/SIGINT (then drain in-flight calls)."""
-    from decision import logs
-    from decision.server import ServeError
-    from decision.server import serve as run_server
-    from decision.supervisor import supervise
+    from decision.runtime import logs
+    from decision.runtime.server import ServeError
+    from decision.runtime.server import serve as run_server
+    from decision.runtime.supervisor import supervise
 
     given: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
     if "placements" in given:

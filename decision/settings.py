@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     model_poll_seconds: float = Field(30.0, gt=0, description="how often the alias is checked for a new version")
     registry_timeout_seconds: float = Field(10.0, gt=0, description="give up on one registry call after this long")
     model_cache_dir: Path = Field(Path("var/models"), description="where downloaded model versions are kept")
-    canary_timeout_seconds: float = Field(
+    load_check_timeout_seconds: float = Field(
         60.0, gt=0, description="a new model must load and predict in a child process within this"
     )
     model_compile_timeout_seconds: float = Field(

@@ -8,8 +8,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from decision.decider import Decider
-from decision.server import RunningServer, build_server
+from decision.pipeline.decider import Decider
+from decision.runtime.server import RunningServer, build_server
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 

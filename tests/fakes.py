@@ -6,7 +6,7 @@ import threading
 from datetime import datetime
 
 from decision.domain import Request
-from decision.tiers import ModelOutcome, RuleOutcome, ScoredContent
+from decision.pipeline.tier import ModelOutcome, RuleOutcome, ScoredContent
 
 
 class FailingTier:

@@ -1,7 +1,7 @@
 """Point-in-time training rows and the end-of-log profile snapshot.
 
 A decision is every click on catalog content. Its features come from
-`decision.features.vector(profile, request, t)` where the profile holds only the user's
+`decision.sources.features.vector(profile, request, t)` where the profile holds only the user's
 events strictly before t (events at the same instant as t are not seen either) and the
 request carries the click's own context (region, device, channel, placement, client time)
 and the cart implied by earlier events. Its label is the content clicked at t: the next
@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from decision.catalog import Catalog
 from decision.domain import Context, Request
-from decision.features import FEATURE_NAMES, Profile, vector
+from decision.sources.catalog import Catalog
+from decision.sources.features import FEATURE_NAMES, Profile, vector
 from training.history import UserHistory
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from decision.catalog import Catalog, CatalogItem
-from decision.features import CATEGORIES, CONTENT_VOCAB, DEVICES, PLACEMENTS, REGIONS
+from decision.sources.catalog import Catalog, CatalogItem
+from decision.sources.features import CATEGORIES, CONTENT_VOCAB, DEVICES, PLACEMENTS, REGIONS
 from training.truth import State, Truth, choose
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """One user's running aggregates, replayed event by event in time order.
 
-`profile(as_of)` freezes what has been added so far into a `decision.features.Profile`;
+`profile(as_of)` freezes what has been added so far into a `decision.sources.features.Profile`;
 callers add only events strictly before `as_of`, which is what makes training
 point-in-time. The same replay produces the end-of-log snapshot the service reads.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from decision.domain import Cart
-from decision.features import SESSION_GAP_SECONDS, Profile
+from decision.sources.features import SESSION_GAP_SECONDS, Profile
 
 
 class UserHistory:

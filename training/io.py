@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from decision.catalog import Catalog
+from decision.sources.catalog import Catalog
 from training.schema import BadRowPolicy, EventLogError, ValidationReport, validate
 
 log = logging.getLogger(__name__)

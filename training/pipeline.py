@@ -17,8 +17,8 @@ import lightgbm as lgb
 import numpy as np
 from tqdm import tqdm
 
-from decision.features import FEATURE_SET_VERSION
-from decision.profiles import write_snapshot
+from decision.sources.features import FEATURE_SET_VERSION
+from decision.sources.profiles import write_snapshot
 from training import defaults, registry
 from training import evaluate as ev
 from training.features import Dataset, build, snapshot_time

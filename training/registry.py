@@ -22,7 +22,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
-from decision.features import FEATURE_DESCRIPTIONS, FEATURE_NAMES, FEATURE_SET_VERSION
+from decision.sources.features import FEATURE_DESCRIPTIONS, FEATURE_NAMES, FEATURE_SET_VERSION
 from training.defaults import RegistryError
 
 log = logging.getLogger(__name__)

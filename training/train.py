@@ -13,7 +13,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-from decision.features import CATEGORICAL_FEATURES, FEATURE_NAMES
+from decision.sources.features import CATEGORICAL_FEATURES, FEATURE_NAMES
 from training import defaults
 from training.features import Dataset
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from decision.features import CATEGORIES, CONTENT_VOCAB, DEVICES, PLACEMENTS, REGIONS
+from decision.sources.features import CATEGORIES, CONTENT_VOCAB, DEVICES, PLACEMENTS, REGIONS
 
 TASTE_WEIGHT = 3.0
 HABIT_WEIGHT = 0.8

@@ -17,12 +17,12 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2_grpc
 
-from decision.app import App
-from decision.catalog import Catalog
-from decision.decision_log import read_decision_log
 from decision.domain import Context, Request
-from decision.server import RunningServer, build_server
+from decision.feedback.decision_log import read_decision_log
+from decision.runtime.app import App
+from decision.runtime.server import RunningServer, build_server
 from decision.settings import Settings
+from decision.sources.catalog import Catalog
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 from tests.conftest import is_serving

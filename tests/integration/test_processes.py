@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 import psutil
 
-from decision.supervisor import child_cpus
+from decision.runtime.supervisor import child_cpus
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 from tests.integration.test_shutdown import _start_server

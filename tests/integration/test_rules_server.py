@@ -14,8 +14,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2_grpc
 
-from decision.app import App
-from decision.server import RunningServer, build_server
+from decision.runtime.app import App
+from decision.runtime.server import RunningServer, build_server
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc

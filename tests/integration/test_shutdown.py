@@ -13,8 +13,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from decision.decider import Decider
-from decision.server import build_server
+from decision.pipeline.decider import Decider
+from decision.runtime.server import build_server
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc

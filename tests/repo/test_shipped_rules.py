@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from decision.rules import casefile
-from decision.rules.active import ActiveRuleset
-from decision.rules.compiled import Case
-from decision.rules.compiler import compile_path
+from decision.tiers.rules import casefile
+from decision.tiers.rules.active import ActiveRuleset
+from decision.tiers.rules.compiled import Case
+from decision.tiers.rules.compiler import compile_path
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 COMPILED = compile_path(RULES)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from decision.domain import Cart, Context, Request
-from decision.features import FEATURE_NAMES, vector
-from decision.profiles import ProfileStore, write_snapshot
+from decision.sources.features import FEATURE_NAMES, vector
+from decision.sources.profiles import ProfileStore, write_snapshot
 from training.features import Dataset, build, snapshot_time
 from training.io import Inputs
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from decision.catalog import Catalog
-from decision.features import CONTENT_VOCAB, PLACEMENTS
+from decision.sources.catalog import Catalog
+from decision.sources.features import CONTENT_VOCAB, PLACEMENTS
 from training.generate import World, write
 from training.io import Inputs
 

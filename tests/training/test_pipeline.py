@@ -12,8 +12,8 @@ import yaml
 from click.testing import CliRunner
 from mlflow import MlflowClient
 
-from decision.features import FEATURE_NAMES, FEATURE_SET_VERSION
-from decision.profiles import ProfileStore
+from decision.sources.features import FEATURE_NAMES, FEATURE_SET_VERSION
+from decision.sources.profiles import ProfileStore
 from training.cli import main
 from training.fastpath import sqlite_alias
 from training.io import DataPaths

@@ -1,0 +1,109 @@
+"""DecisionServicer: validate, convert, delegate to the Decider, convert back.
+
+No business logic lives here. Errors become statuses in this one place:
+InvalidRequestError -> INVALID_ARGUMENT naming the field; anything unexpected
+-> INTERNAL with an error id (never the exception text, which may carry user
+data, and never grpcio's default UNKNOWN).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+import grpc
+from prometheus_client import Histogram
+
+from decision import metrics
+from decision.api import convert
+from decision.api.validation import MAX_BATCH, validate
+from decision.domain import Decision
+from decision.errors import InvalidRequestError
+from decision.pipeline.decider import Decider
+from decision.v1 import decision_service_pb2 as pb
+from decision.v1 import decision_service_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_NOT_READY = "not ready: no ruleset is loaded yet (health is NOT_SERVING); retry shortly"
+_DECIDE_LATENCY = metrics.LATENCY.labels("Decide")
+_BATCH_LATENCY = metrics.LATENCY.labels("DecideBatch")
+
+
+class DecisionServicer(pb_grpc.DecisionServiceServicer):
+    """The gRPC face of a Decider."""
+
+    def __init__(self, decider: Decider, timeout_seconds: float) -> None:
+        self._decider = decider
+        self._timeout = timeout_seconds
+        # Until the first ruleset is active, answering would skip the rules (opt-outs among
+        # them): refuse with UNAVAILABLE, which clients retry, possibly on another replica.
+        self.ready = False
+
+    def Decide(self, request: pb.DecideRequest, context: grpc.ServicerContext) -> pb.DecideResponse:
+        return self._answer(
+            context, _DECIDE_LATENCY, lambda deadline: convert.response_to_pb(self._decide(request, deadline))
+        )
+
+    def DecideBatch(self, request: pb.DecideBatchRequest, context: grpc.ServicerContext) -> pb.DecideBatchResponse:
+        def decide_all(deadline: float) -> pb.DecideBatchResponse:
+            if not 1 <= len(request.requests) <= MAX_BATCH:
+                raise InvalidRequestError("requests", f"send between 1 and {MAX_BATCH} requests")
+            return pb.DecideBatchResponse(results=[self._decide_one(r, deadline) for r in request.requests])
+
+        return self._answer(context, _BATCH_LATENCY, decide_all)
+
+    def _answer(self, context: grpc.ServicerContext, latency: Histogram, work: Callable[[float], T]) -> T:
+        """The one place errors become statuses, for both RPCs; `work` gets the deadline."""
+        if not self.ready:
+            _abort(context, grpc.StatusCode.UNAVAILABLE, _NOT_READY)
+        started = time.perf_counter()
+        try:
+            # The caller's deadline, capped by our own budget, on the perf_counter clock.
+            caller = context.time_remaining()
+            budget = self._timeout if caller is None else min(caller, self._timeout)
+            return work(started + budget)
+        except InvalidRequestError as exc:
+            _abort(context, grpc.StatusCode[exc.grpc_code], _count_invalid(exc))
+        except Exception as exc:
+            _abort(context, grpc.StatusCode.INTERNAL, _internal_message(exc))
+        finally:
+            latency.observe(time.perf_counter() - started)
+
+    def _decide(self, request: pb.DecideRequest, deadline: float) -> Decision:
+        parsed = convert.request_from_pb(request)
+        validate(parsed, self._decider.placements)
+        return self._decider.decide(parsed, deadline)
+
+    def _decide_one(self, request: pb.DecideRequest, deadline: float) -> pb.DecideBatchResult:
+        """One batch entry, decided as Decide would; a bad entry gets its own error."""
+        try:
+            decision = self._decide(request, deadline)
+        except InvalidRequestError as exc:
+            code = grpc.StatusCode[exc.grpc_code].value[0]
+            return pb.DecideBatchResult(error=pb.DecideError(code=code, message=_count_invalid(exc), field=exc.field))
+        return pb.DecideBatchResult(response=convert.response_to_pb(decision))
+
+
+def _count_invalid(exc: InvalidRequestError) -> str:
+    """Count a refused request; returns the message for the caller."""
+    # attributes.<key> carries caller-chosen keys: keep the label bounded.
+    field = "attributes" if exc.field.startswith("attributes") else exc.field
+    metrics.INVALID_REQUESTS.labels(field).inc()
+    return str(exc)
+
+
+def _internal_message(exc: Exception) -> str:
+    """Log an unexpected failure under a fresh id; the caller gets only the id."""
+    error_id = uuid.uuid4().hex[:12]
+    log.error("internal error %s: %s", error_id, type(exc).__name__)
+    return f"internal error (id {error_id}); the server log has details"
+
+
+def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:
+    context.abort(code, message)
+    raise RuntimeError("grpc context.abort returned without raising")

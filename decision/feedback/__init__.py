@@ -1,0 +1,1 @@
+"""What the service records about its decisions, for analysis and learning."""

@@ -1,0 +1,1 @@
+"""The spine of Decide: a per-request context walked through an ordered list of tiers."""

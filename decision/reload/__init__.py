@@ -1,0 +1,1 @@
+"""Long-lived values replaced whole while serving: publish-after-validate, watched files, GC freezing."""

@@ -1,0 +1,1 @@
+"""What tiers read: feature definitions, the content catalog, user profiles."""

@@ -1,0 +1,101 @@
+"""A plain-Python evaluator of compiled rules: the oracle for the engine, and `rules explain`.
+
+It reads the same sanitized facts the engine receives, applies SQL-style three-valued
+logic (a comparison on a missing field is unknown; `not unknown` is unknown) and picks the
+winner with `arbitrate.winner`. It shares no code with `translate.py`.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from decision.tiers.rules.arbitrate import winner
+from decision.tiers.rules.compiled import CompiledRule, CompiledRuleset
+from decision.tiers.rules.condition import AllOf, AnyOf, Compare, Condition, Exists, Not, leaves
+from decision.tiers.rules.facts import NOW_KEY, Fact
+
+Truth = bool | None  # None = unknown
+_CMP: dict[str, Callable[[Fact, Fact], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def truth(condition: Condition, facts: Mapping[str, Fact], key_of: Callable[[str], str]) -> Truth:
+    """Three-valued truth of `condition` over `facts`."""
+    if isinstance(condition, Exists):
+        return (key_of(condition.field) in facts) == condition.present
+    if isinstance(condition, Compare):
+        value = facts.get(key_of(condition.field))
+        if value is None:
+            return None
+        if condition.op in ("in", "not_in"):
+            assert isinstance(condition.value, tuple)
+            return (value in condition.value) == (condition.op == "in")
+        assert not isinstance(condition.value, tuple)
+        return _CMP[condition.op](value, condition.value)
+    if isinstance(condition, Not):
+        inner = truth(condition.item, facts, key_of)
+        return None if inner is None else not inner
+    values = [truth(item, facts, key_of) for item in condition.items]
+    if isinstance(condition, AllOf):
+        return False if False in values else (None if None in values else True)
+    assert isinstance(condition, AnyOf)
+    return True if True in values else (None if None in values else False)
+
+
+def leaf_lines(condition: Condition | None, facts: Mapping[str, Fact], key_of: Callable[[str], str]) -> list[str]:
+    """One line per comparison: the request's value and the comparison's truth (for explain)."""
+    lines = []
+    for leaf in leaves(condition):
+        value = facts.get(key_of(leaf.field))
+        test = f"{leaf.op} {leaf.value!r}" if isinstance(leaf, Compare) else ("exists" if leaf.present else "missing")
+        result = truth(leaf, facts, key_of)
+        shown = "missing" if value is None else repr(value)
+        lines.append(f"{leaf.field} {test}: {shown} -> {_WORD[result]}")
+    return lines
+
+
+_WORD = {True: "true", False: "false", None: "unknown"}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Why one rule does or does not apply to one request."""
+
+    rule: CompiledRule
+    matches: bool
+    reason: str
+
+
+def verdict(rule: CompiledRule, facts: Mapping[str, Fact], key_of: Callable[[str], str]) -> Verdict:
+    if rule.placements is not None and facts.get(key_of("placement")) not in rule.placements:
+        return Verdict(rule, False, f"placement not in {sorted(rule.placements)}")
+    now = facts[NOW_KEY]
+    assert isinstance(now, float)
+    if rule.active_from is not None and now < rule.active_from:
+        return Verdict(rule, False, "not active yet")
+    if rule.active_until is not None and now >= rule.active_until:
+        return Verdict(rule, False, "no longer active")
+    if rule.condition is None:
+        return Verdict(rule, True, "no condition")
+    result = truth(rule.condition, facts, key_of)
+    if result is None:
+        return Verdict(rule, False, "condition unknown: a field it needs is missing")
+    return Verdict(rule, result, "condition true" if result else "condition false")
+
+
+def verdicts(ruleset: CompiledRuleset, facts: Mapping[str, Fact]) -> list[Verdict]:
+    """A verdict for every rule, in declaration order."""
+    return [verdict(rule, facts, ruleset.key_of) for rule in ruleset.rules]
+
+
+def decide(ruleset: CompiledRuleset, facts: Mapping[str, Fact]) -> CompiledRule | None:
+    """The winning rule for these facts, or None."""
+    return winner(v.rule for v in verdicts(ruleset, facts) if v.matches)

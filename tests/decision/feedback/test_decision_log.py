@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+
+from decision.domain import Decision, FallbackReason, Item, Provenance, Request, Source
+from decision.feedback.decision_log import DecisionLog, read_decision_log, record_for
+
+REQUEST = Request(user_id="u-42", placement="home_banner", request_id="r-1", consent=True)
+LONG = 60.0  # a flush interval no test waits for: only close() makes these writers write
+
+
+def dropped_total() -> float:
+    return REGISTRY.get_sample_value("decision_log_dropped_total") or 0.0
+
+
+def make_decision(decision_id: str = "d-1", items: tuple[Item, ...] | None = None) -> Decision:
+    return Decision(
+        decision_id=decision_id,
+        request_id="r-1",
+        source=Source.MODEL,
+        items=(Item("shoes", 0.7, 1), Item("bags", 0.2, 2)) if items is None else items,
+        provenance=Provenance(
+            ruleset_version="2026-11-01",
+            model_name="nbc",
+            model_version="3",
+            fallback_reasons=(FallbackReason.NO_RULE_MATCHED,),
+        ),
+        decided_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
+    )
+
+
+def logged_ids(path: Path) -> list[object]:
+    return [record["decision_id"] for record in read_decision_log(path)]
+
+
+def as_json(record: dict[str, object]) -> dict[str, object]:
+    """The record as the standard library would have written it (the format before orjson)."""
+    time = record["time"]
+    assert isinstance(time, datetime)
+    return {**record, "time": time.isoformat()}
+
+
+def test_lines_are_the_records_as_compact_json(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "logs" / "decisions.jsonl", flush_interval=LONG)
+    log.start()
+    decisions = [make_decision(f"d-{i}") for i in range(3)]
+    decisions.append(decisions[0]._replace(decision_id="d-µs", decided_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)))
+    for decision in decisions:
+        log.append(decision, REQUEST)
+    assert log.close()
+    records = [as_json(record_for(d, REQUEST)) for d in decisions]
+    expected = [json.dumps(r, separators=(",", ":"), ensure_ascii=False) + "\n" for r in records]
+    assert log.path.read_text(encoding="utf-8").splitlines(keepends=True) == expected
+    assert list(read_decision_log(log.path)) == records
+    assert records[-1]["time"] == "2026-01-02T03:04:05.000006+00:00"
+    assert (log.written, log.dropped) == (4, 0)
+
+
+def test_the_writer_is_not_woken_per_record(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "d.jsonl", max_queue=2000, flush_interval=LONG, wake_at=1000)
+    log.start()
+    for i in range(999):
+        log.append(make_decision(str(i)), REQUEST)
+    assert (log.written, log.batches) == (0, 0)
+    assert log.path.read_bytes() == b""
+    assert log.close()
+    assert logged_ids(log.path) == [str(i) for i in range(999)]
+    assert (log.written, log.batches, log.dropped) == (999, 1, 0)
+
+
+def test_the_writer_wakes_once_enough_records_wait(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "d.jsonl", max_queue=2000, flush_interval=LONG, wake_at=100)
+    log.start()
+    for i in range(1000):
+        log.append(make_decision(str(i)), REQUEST)
+    deadline = time.monotonic() + 5
+    while log.written < 1000 and time.monotonic() < deadline:  # long before the timer
+        time.sleep(0.005)
+    assert logged_ids(log.path) == [str(i) for i in range(1000)]
+    assert 1 <= log.batches <= 20  # an append racing a wake-up may add a small batch
+    assert log.close()
+
+
+def test_the_writer_writes_on_its_timer_without_close(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "d.jsonl", flush_interval=0.01)
+    log.start()
+    for i in range(3):
+        log.append(make_decision(str(i)), REQUEST)
+    deadline = time.monotonic() + 5
+    while log.written < 3 and time.monotonic() < deadline:  # the condition, bounded; not a fixed sleep
+        time.sleep(0.005)
+    assert logged_ids(log.path) == ["0", "1", "2"]
+    assert log.close()
+
+
+def test_a_full_queue_drops_and_counts_without_blocking(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "d.jsonl", max_queue=2)  # no writer started: nothing drains
+    before = dropped_total()
+    for i in range(5):
+        log.append(make_decision(str(i)), REQUEST)
+    assert log.dropped == 3
+    assert dropped_total() == before + 3
+    assert log.close()  # what never got written counts as dropped too
+    assert log.dropped == 5
+    assert dropped_total() == before + 5
+
+
+def test_close_writes_everything_queued_and_drops_what_comes_after(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "d.jsonl", max_queue=20000, flush_interval=LONG)
+    log.start()
+    for i in range(5000):
+        log.append(make_decision(str(i)), REQUEST)
+    assert log.close(timeout=30)
+    assert logged_ids(log.path) == [str(i) for i in range(5000)]
+    log.append(make_decision("late"), REQUEST)
+    assert (log.written, log.dropped) == (5000, 1)
+
+
+def test_a_non_finite_score_drops_that_record_and_counts_it(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "d.jsonl", flush_interval=LONG)
+    log.start()
+    before = dropped_total()
+    log.append(make_decision("ok-1"), REQUEST)
+    log.append(make_decision("nan", items=(Item("shoes", float("nan"), 1),)), REQUEST)
+    log.append(make_decision("inf", items=(Item("shoes", 0.5, 1), Item("bags", float("-inf"), 2))), REQUEST)
+    log.append(make_decision("ok-2"), REQUEST)
+    assert log.close()
+    assert logged_ids(log.path) == ["ok-1", "ok-2"]
+    assert b"null" not in log.path.read_bytes()
+    assert (log.written, log.dropped) == (2, 2)
+    assert dropped_total() == before + 2
+
+
+def test_a_record_that_cannot_be_serialised_is_dropped_alone(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "d.jsonl", flush_interval=LONG)
+    log.start()
+    log.append(make_decision("ok-1"), REQUEST)
+    log.append(make_decision("bad", items=(Item({"a set"}, 0.5, 1),)), REQUEST)  # type: ignore[arg-type]
+    log.append(make_decision("ok-2"), REQUEST)
+    assert log.close()
+    assert logged_ids(log.path) == ["ok-1", "ok-2"]
+    assert (log.written, log.dropped) == (2, 1)
+
+
+def test_reading_skips_a_torn_last_line_and_names_a_bad_one(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"decision_id": "a"}\n{"decision_id": "b"}\n{"decision_')
+    assert logged_ids(path) == ["a", "b"]
+    path.write_text('{"decision_id": "a"}\nnot json\n{"decision_id": "c"}\n')
+    with pytest.raises(ValueError, match=r"d\.jsonl:2: not a JSON line"):
+        list(read_decision_log(path))
+
+
+def test_a_log_without_consent_has_no_user_id(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "d.jsonl", flush_interval=LONG)
+    log.start()
+    log.append(make_decision(), REQUEST._replace(consent=False))
+    assert log.close()
+    assert b"u-42" not in log.path.read_bytes()
+    assert list(read_decision_log(log.path)) == [
+        {
+            "decision_id": "d-1",
+            "request_id": "r-1",
+            "time": "2026-11-25T09:30:00+00:00",
+            "placement": "home_banner",
+            "source": "MODEL",
+            "items": [
+                {"content_id": "shoes", "score": 0.7, "rank": 1},
+                {"content_id": "bags", "score": 0.2, "rank": 2},
+            ],
+            "fallback_reasons": ["NO_RULE_MATCHED"],
+            "ruleset_version": "2026-11-01",
+            "model_name": "nbc",
+            "model_version": "3",
+        }
+    ]
+
+
+def test_record_keeps_the_pseudonymous_user_id_with_consent() -> None:
+    assert record_for(make_decision(), REQUEST)["user_id"] == "u-42"
+    assert "user_id" not in record_for(make_decision(), REQUEST._replace(consent=False))
