@@ -1,0 +1,1 @@
+"""How analyses are shown: a plain-text table for the terminal and an HTML page with plots."""
