@@ -33,8 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.decide_cases import batch_of, load_request
 from decision.api import convert
 from decision.api.servicer import DecisionServicer
+from decision.pipeline.context import RequestContext
+from decision.pipeline.tier import Tier
 from decision.runtime.app import App
 from decision.settings import Settings
+from decision.tiers.model.tier import ModelTier
 
 REPO = Path(__file__).resolve().parents[1]
 SCORERS = ("native", "lightgbm")
@@ -86,8 +89,14 @@ def start(args: argparse.Namespace, scorer: str, workdir: Path) -> App:
     return app
 
 
+def model_tier(app: App) -> ModelTier:
+    tier = app.tier("model")
+    assert isinstance(tier, ModelTier)
+    return tier
+
+
 def _scored_by(app: App) -> str | None:
-    loaded = app.models.current
+    loaded = model_tier(app).models.current
     return loaded.ranker.predictor if loaded else None
 
 
@@ -111,11 +120,16 @@ def measure(app: App, calls: int, repeats: int) -> dict[str, float]:
     batch = batch_of(model)
     now = datetime.now(UTC)
     model_request = convert.request_from_pb(model)
+    rules, ranking = app.tier("rules"), model_tier(app)
+
+    def tier_call(tier: Tier) -> Callable[[], object]:
+        return lambda: tier.decide(RequestContext(model_request, now, None, 3, app.sources))
+
     cases: dict[str, tuple[Callable[[], object], int]] = {
         "decide_rule_path": (lambda: servicer.Decide(rule, context), 1),  # type: ignore[arg-type]
         "decide_model_path": (lambda: servicer.Decide(model, context), 1),  # type: ignore[arg-type]
-        "rules_tier": (lambda: app.rules.evaluate(model_request, now), 1),
-        "model_tier_features_predict_rank": (lambda: app.model_tier.rank(model_request, now, 3), 1),
+        "rules_tier": (tier_call(rules), 1),
+        "model_tier_features_predict_rank": (tier_call(ranking), 1),
         "decide_batch_64_per_decision": (lambda: servicer.DecideBatch(batch, context), len(batch.requests)),  # type: ignore[arg-type]
     }
     return {

@@ -35,10 +35,10 @@ from decision.pipeline.decider import Decider
 from decision.runtime.server import build_server
 from decision.tiers.model import tier
 from decision.tiers.model.ranker import Ranker
-from decision.tiers.model.tier import ModelRanking
+from decision.tiers.model.tier import ModelTier
 from decision.tiers.rules import facts
 from decision.tiers.rules.engine import Engine
-from decision.tiers.rules.store import RulesetStore
+from decision.tiers.rules.tier import RulesTier
 from decision.v1 import decision_service_pb2 as pb
 
 # (owner, attribute, label, depth): module attributes are looked up when called, so patching
@@ -47,10 +47,10 @@ STAGES: tuple[tuple[object, str, str, int], ...] = (
     (servicer.DecisionServicer, "Decide", "Decide handler", 0),
     (convert, "request_from_pb", "request_from_pb", 1),
     (servicer, "validate", "validate", 1),
-    (RulesetStore, "evaluate", "rules tier", 1),
+    (RulesTier, "decide", "rules tier", 1),
     (facts, "build", "facts", 2),
     (Engine, "fire", "durable-rules", 2),
-    (ModelRanking, "rank", "model tier", 1),
+    (ModelTier, "decide", "model tier", 1),
     (Ranker, "scores", "feature row + predict", 2),
     (tier, "write_row", "feature row", 3),
     (Ranker, "top_k", "top-k", 2),

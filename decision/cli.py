@@ -19,6 +19,8 @@ from decision.tiers.rules.cli import rules
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
+#: Settings given as JSON on the command line (as in their environment variables).
+_JSON_SETTINGS = ("tiers", "placements")
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -48,11 +50,12 @@ def serve(reuse_port: bool, **flags: str | None) -> None:
     from decision.runtime.supervisor import supervise
 
     given: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
-    if "placements" in given:
-        try:
-            given["placements"] = json.loads(given["placements"])
-        except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"not JSON: {exc}", param_hint="--placements") from exc
+    for name in _JSON_SETTINGS:
+        if name in given:
+            try:
+                given[name] = json.loads(given[name])
+            except json.JSONDecodeError as exc:
+                raise click.BadParameter(f"not JSON: {exc}", param_hint="--" + name) from exc
     try:
         settings = Settings(**given)
     except ValidationError as exc:

@@ -3,8 +3,8 @@
 Immutable records, not protobuf messages, so the core never imports gRPC and tests
 can build requests by hand. They are NamedTuples rather than frozen dataclasses
 because a decision builds about a dozen of them: a frozen dataclass sets each field
-through `object.__setattr__` and costs 3-4x as much to build (0.68 µs against 0.21
-for nine fields, measured here), which showed in the per-request figures.
+through `object.__setattr__` and costs several times as much to build, which showed
+in the per-request figures (bench/README.md, "Design figures").
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class Source(enum.IntEnum):
     RULE = 1
     MODEL = 2
     DEFAULT = 3
+    OTHER = 5
 
 
 class FallbackReason(enum.IntEnum):
@@ -42,6 +43,8 @@ class FallbackReason(enum.IntEnum):
     DEADLINE = 6
     NO_ELIGIBLE_CONTENT = 7
     RULE_CONTENT_EXCLUDED = 8
+    TIER_ERROR = 9
+    NOT_APPLICABLE = 10
 
 
 class Context(NamedTuple):
@@ -87,7 +90,11 @@ class Item(NamedTuple):
 
 
 class Provenance(NamedTuple):
-    """Everything needed to explain a decision from the response alone."""
+    """Everything needed to explain a decision from the response alone.
+
+    `tier` is the configured name of the tier that decided; `details` carries what a tier
+    added by configuration wants to say about its answer.
+    """
 
     ruleset_version: str = ""
     ruleset_hash: str = ""
@@ -95,6 +102,8 @@ class Provenance(NamedTuple):
     model_name: str = ""
     model_version: str = ""
     fallback_reasons: tuple[FallbackReason, ...] = ()
+    tier: str = ""
+    details: Mapping[str, str] = NO_PARAMETERS
 
 
 class Decision(NamedTuple):

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics port (0 disables)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     log_format: Literal["json", "text"] = Field("text", description="log line format")
+    tiers: tuple[str, ...] = Field(
+        ("rules", "model", "default"),
+        description="the tiers Decide walks, in order, JSON: built-in names (rules, model, default) or "
+        '"name=module:function" for your own; the last is always "default"',
+    )
     placements: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: dict(DEFAULT_PLACEMENTS),
         description='placements and their default content, JSON: {"home_banner": ["home_welcome"]}',
@@ -67,6 +72,17 @@ class Settings(BaseSettings):
         for name, content in value.items():
             if not name or not content:
                 raise ValueError(f"placement {name!r} needs a name and at least one default content id")
+        return value
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_end_with_default(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value or value[-1] != "default":
+            raise ValueError('the last tier must be "default" (the placement\'s default content always answers)')
+        names = [entry.partition("=")[0].strip() for entry in value]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"tier names must be unique; repeated: {', '.join(repeated)}")
         return value
 
     @field_validator("port_file", "decision_log_path", mode="before")

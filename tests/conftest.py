@@ -8,10 +8,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from decision.pipeline.decider import Decider
 from decision.runtime.server import RunningServer, build_server
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
+from tests.fakes import decider
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def settings() -> Settings:
 @pytest.fixture
 def running(settings: Settings) -> Iterator[RunningServer]:
     """A real server with the default-only decider, already SERVING."""
-    server = build_server(settings, Decider(settings.placements))
+    server = build_server(settings, decider(placements=settings.placements))
     server.mark_serving()
     yield server
     server.server.stop(0).wait()

@@ -1,53 +1,115 @@
-"""Fakes that implement the real tier interfaces, for degradation tests."""
+"""Fakes that implement the real interfaces (Tier, the sources), for pipeline and degradation tests."""
 
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 
-from decision.domain import Request
-from decision.pipeline.tier import ModelOutcome, RuleOutcome, ScoredContent
+from decision.domain import FallbackReason, Item, Provenance, Source
+from decision.pipeline.context import RequestContext, Sources
+from decision.pipeline.decider import Decider, DecisionSink
+from decision.pipeline.default import DefaultContent
+from decision.pipeline.tier import Answer, Tier, TierResult
+from decision.settings import DEFAULT_PLACEMENTS
+from decision.sources.catalog import Catalog
+from decision.sources.features import Profile
+
+
+class FixedCatalog:
+    """A CatalogSource holding one catalog (or none)."""
+
+    def __init__(self, catalog: Catalog | None = None) -> None:
+        self.current = catalog
+
+
+class FixedProfiles:
+    """A ProfileSource over a dict, counting lookups."""
+
+    def __init__(self, profiles: Mapping[str, Profile] | None = None) -> None:
+        self.profiles = dict(profiles or {})
+        self.lookups = 0
+
+    def get(self, user_id: str) -> Profile | None:
+        self.lookups += 1
+        return self.profiles.get(user_id)
+
+
+NO_PROVENANCE = Provenance()
+
+
+def no_sources() -> Sources:
+    return Sources(FixedCatalog(), FixedProfiles())
+
+
+class FixedTier:
+    """Answers with fixed content (or passes with a fixed reason); records the contexts it saw."""
+
+    error_reason = FallbackReason.TIER_ERROR
+    min_budget_seconds = 0.0
+
+    def __init__(
+        self,
+        name: str,
+        content: Sequence[str] = (),
+        source: Source = Source.MODEL,
+        passes: FallbackReason | None = None,
+        provenance: Provenance = NO_PROVENANCE,
+        carries: Provenance | None = None,
+    ) -> None:
+        self.name = name
+        self.content = tuple(content)
+        self.source = source
+        self.passes = passes
+        self.provenance = provenance
+        self.carries = carries
+        self.seen: list[RequestContext] = []
+
+    def decide(self, context: RequestContext) -> TierResult:
+        self.seen.append(context)
+        if self.carries is not None:
+            context.carry(self.carries)
+        if self.passes is not None:
+            return self.passes
+        kept = [c for c in self.content if c not in context.request.exclude_content_ids][: context.limit]
+        items = tuple([Item(c, 0.5, rank) for rank, c in enumerate(kept, 1)])
+        return Answer(self.source, items, self.provenance)
 
 
 class FailingTier:
-    """A rule and model tier whose every call raises, with a PII canary in the text."""
+    """A tier whose every call raises, with a PII canary in the text."""
 
-    def evaluate(self, request: Request, now: datetime) -> RuleOutcome | None:
-        raise RuntimeError(f"rules exploded for {request.user_id}")
+    min_budget_seconds = 0.0
 
-    def rank(self, request: Request, now: datetime, limit: int) -> ModelOutcome | None:
-        raise RuntimeError(f"model exploded for {request.user_id}")
+    def __init__(self, name: str, error_reason: FallbackReason = FallbackReason.TIER_ERROR) -> None:
+        self.name = name
+        self.error_reason = error_reason
+
+    def decide(self, context: RequestContext) -> TierResult:
+        raise RuntimeError(f"{self.name} exploded for {context.request.user_id}")
 
 
-class BlockingModel:
-    """A model tier that waits until released, to hold calls in flight."""
+class BlockingTier:
+    """A model-like tier that waits until released, to hold calls in flight."""
 
-    def __init__(self) -> None:
+    error_reason = FallbackReason.MODEL_ERROR
+    min_budget_seconds = 0.0
+
+    def __init__(self, name: str = "model") -> None:
+        self.name = name
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    def rank(self, request: Request, now: datetime, limit: int) -> ModelOutcome | None:
+    def decide(self, context: RequestContext) -> TierResult:
         self.entered.set()
         self.release.wait(10)
-        return ModelOutcome("fake", "1", (ScoredContent("slow_item", 0.5),))
+        return Answer(Source.MODEL, (Item("slow_item", 0.5, 1),), Provenance(model_name="fake", model_version="1"))
 
 
-class FixedRules:
-    """A rule tier that always returns the same outcome."""
-
-    def __init__(self, outcome: RuleOutcome | None) -> None:
-        self.outcome = outcome
-
-    def evaluate(self, request: Request, now: datetime) -> RuleOutcome | None:
-        return self.outcome
-
-
-class FixedModel:
-    """A model tier that ranks a fixed list, honouring exclusions like the real one."""
-
-    def __init__(self, ranked: list[tuple[str, float]]) -> None:
-        self.ranked = ranked
-
-    def rank(self, request: Request, now: datetime, limit: int) -> ModelOutcome | None:
-        kept = [ScoredContent(c, s) for c, s in self.ranked if c not in request.exclude_content_ids]
-        return ModelOutcome("nbc", "7", tuple(kept[:limit]))
+def decider(
+    *tiers: Tier,
+    placements: Mapping[str, Sequence[str]] = DEFAULT_PLACEMENTS,
+    sources: Sources | None = None,
+    sink: DecisionSink | None = None,
+) -> Decider:
+    """A Decider over `tiers` followed by the placements' default content."""
+    return Decider([*tiers, DefaultContent(placements)], sources or no_sources(), sink)

@@ -79,6 +79,9 @@ def response_to_pb(decision: Decision) -> pb.DecideResponse:
     target.rule_id = source.rule_id
     target.model_name = source.model_name
     target.model_version = source.model_version
+    target.tier = source.tier
+    if source.details:
+        target.details.update(source.details)
     if source.fallback_reasons:
         target.fallback_reasons.extend([_REASONS[r] for r in source.fallback_reasons])
     decided_at = decision.decided_at.timestamp()
@@ -93,6 +96,7 @@ _SOURCES = {
     Source.RULE: pb.DECISION_SOURCE_RULE,
     Source.MODEL: pb.DECISION_SOURCE_MODEL,
     Source.DEFAULT: pb.DECISION_SOURCE_DEFAULT,
+    Source.OTHER: pb.DECISION_SOURCE_OTHER,
 }
 _REASONS = {reason: pb.FallbackReason.Value(f"FALLBACK_REASON_{reason.name}") for reason in FallbackReason}
 

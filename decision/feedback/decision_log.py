@@ -1,16 +1,16 @@
 """The decision log: one JSON line per decision, written off the request path.
 
 The request thread pays as little as possible per decision: `append` puts the
-raw, immutable `(decision, request)` pair on a deque (atomic under the GIL, no
+`(decision, request context)` pair on a deque (atomic under the GIL, no
 lock) after a length check. Building the record and serialising it (orjson)
 happen on the writer thread, which wakes on a timer (`flush_interval`) or once
 `wake_at` records are queued, whichever comes first; each wake-up drains
 everything queued and writes it with one write + flush. So a busy server pays
 one thread hand-off per `wake_at` decisions, and the decisions waiting for the
-writer stay few: a timer alone let ~450 of them (~0.5 MB of objects) pile up per
-interval at 4,500 decisions/s, which pushed the serving code out of the CPU cache
-and cost 12-15 % of the throughput (measured; waking at 64 records recovered most
-of it). A record is on disk within about one interval; `close` wakes the writer
+writer stay few: a timer alone let hundreds of them pile up per interval under
+load, which pushed the serving code out of the CPU cache and cost a noticeable share
+of the throughput; waking at 64 records recovered most of it (bench/README.md, "Design
+figures"). A record is on disk within about one interval; `close` wakes the writer
 at once and writes what is left.
 
 When the queue is full or the log closed, the decision is dropped and counted:
@@ -36,8 +36,9 @@ from typing import BinaryIO
 
 import orjson
 
-from decision.domain import Decision, Request
+from decision.domain import Decision
 from decision.metrics import DECISION_LOG_DROPPED
+from decision.pipeline.context import RequestContext
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class DecisionLog:
         self._max_queue = max_queue
         self._flush_interval = flush_interval
         self._wake_at = wake_at
-        self._pending: deque[tuple[Decision, Request]] = deque()
+        self._pending: deque[tuple[Decision, RequestContext]] = deque()
         self._open = True  # a plain attribute: the cheapest check on the request thread
         self._closing = threading.Event()
         self._wake = threading.Event()  # set by appends every `wake_at` records, and by close()
@@ -70,12 +71,12 @@ class DecisionLog:
         self._thread = threading.Thread(target=self._write_loop, args=(file,), name="decision-log", daemon=True)
         self._thread.start()
 
-    def append(self, decision: Decision, request: Request) -> None:
+    def append(self, decision: Decision, context: RequestContext) -> None:
         """Queue one decision; drops and counts it when the queue is full or the log closed."""
         pending = self._pending
         queued = len(pending)
         if self._open and queued < self._max_queue:
-            pending.append((decision, request))
+            pending.append((decision, context))
             if queued + 1 >= self._wake_at and not self._wake.is_set():
                 self._wake.set()
         else:
@@ -115,14 +116,14 @@ class DecisionLog:
                 if batch:
                     self._write(out, batch)
 
-    def _write(self, out: BinaryIO, batch: list[tuple[Decision, Request]]) -> None:
+    def _write(self, out: BinaryIO, batch: list[tuple[Decision, RequestContext]]) -> None:
         # One growing buffer, not a list of lines joined at the end: each line's bytes are
         # freed at once and their memory reused, which halves the writer's cost per record.
         buffer = bytearray()
         failed: list[str] = []
-        for decision, request in batch:
+        for decision, context in batch:
             try:
-                buffer += encode_record(decision, request)
+                buffer += encode_record(decision, context)
             except Exception as exc:  # one bad record must not stop the writer or lose the batch
                 failed.append(type(exc).__name__)
         if failed:
@@ -140,12 +141,12 @@ class DecisionLog:
         self.batches += 1
 
 
-def encode_record(decision: Decision, request: Request) -> bytes:
+def encode_record(decision: Decision, context: RequestContext) -> bytes:
     """One log line (newline included); ValueError for a non-finite score, which JSON cannot carry."""
     for item in decision.items:
         if not math.isfinite(item.score):
             raise ValueError("non-finite item score")
-    return orjson.dumps(record_for(decision, request), option=orjson.OPT_APPEND_NEWLINE)
+    return orjson.dumps(record_for(decision, context), option=orjson.OPT_APPEND_NEWLINE)
 
 
 def read_decision_log(path: Path) -> Iterator[dict[str, object]]:
@@ -173,16 +174,17 @@ def _parse(path: Path, number: int, line: str) -> dict[str, object]:
     return record
 
 
-_OPTIONAL = ("rule_id", "ruleset_version", "ruleset_hash", "model_name", "model_version")
+_OPTIONAL = ("rule_id", "ruleset_version", "ruleset_hash", "model_name", "model_version", "tier")
 
 
-def record_for(decision: Decision, request: Request) -> dict[str, object]:
+def record_for(decision: Decision, context: RequestContext) -> dict[str, object]:
     """The log record of one decision, as `encode_record` writes it; the user id only with consent.
 
     `time` stays a datetime: orjson writes it exactly as `isoformat()` would, several times faster.
     Empty provenance fields are left out.
     """
     provenance = decision.provenance
+    request = context.request
     record: dict[str, object] = {
         "decision_id": decision.decision_id,
         "request_id": decision.request_id,
@@ -198,4 +200,6 @@ def record_for(decision: Decision, request: Request) -> dict[str, object]:
         value = getattr(provenance, key)
         if value:
             record[key] = value
+    if provenance.details:
+        record["details"] = dict(provenance.details)
     return record

@@ -1,7 +1,9 @@
-"""Decider: rules, then the model, then the placement's default — always an answer.
+"""Decider: walks the configured tiers in order until one answers — always an answer.
 
-A failing tier degrades to the next one and is counted; `decide` raises only
-for our own programming errors in this module, never for a tier's fault.
+Each tier answers or passes with a reason; a tier that raises passes with its error
+reason and is counted; a tier that needs more time than the caller's deadline leaves is
+skipped with reason DEADLINE. The last tier is the placement's default content, which
+always answers. The decider names no concrete tier: the list comes from configuration.
 """
 
 from __future__ import annotations
@@ -17,17 +19,17 @@ from functools import partial
 from prometheus_client import Counter
 
 from decision import metrics
-from decision.domain import Decision, FallbackReason, Item, Provenance, Request, Source
-from decision.pipeline.tier import ModelOutcome, ModelTier, RuleOutcome, RuleTier
+from decision.domain import Decision, FallbackReason, Provenance, Request, Source
+from decision.pipeline.context import NOTHING_CARRIED, RequestContext, Sources, merge
+from decision.pipeline.default import DefaultContent
+from decision.pipeline.tier import Answer, Tier
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RESULTS = 1
-_RULE_ANSWERS_LIMIT = 4096  # (ruleset version, rule, limit) entries before the cache starts over
-# Below this much time left, the model tier is skipped: the default is instant.
-MIN_MODEL_BUDGET_SECONDS = 0.002
 
-DecisionSink = Callable[[Decision, Request], None]
+#: What the decision log (or any other consumer) is handed for every decision.
+DecisionSink = Callable[[Decision, RequestContext], None]
 UTC_NOW: Callable[[], datetime] = partial(datetime.now, UTC)  # a C call: no Python frame per decision
 
 # Decision ids: a random per-process prefix and a counter. Unique across
@@ -37,155 +39,92 @@ _id_counter = itertools.count(1)
 
 
 class Decider:
-    """Turns a validated Request into a Decision using whatever tiers are up."""
+    """Turns a validated Request into a Decision by walking its tiers."""
 
     def __init__(
         self,
-        placements: Mapping[str, Sequence[str]],
-        rules: RuleTier | None = None,
-        model: ModelTier | None = None,
+        tiers: Sequence[Tier],
+        sources: Sources,
         sink: DecisionSink | None = None,
         clock: Callable[[], datetime] = UTC_NOW,
     ) -> None:
-        self._defaults = {name: tuple(content) for name, content in placements.items()}
-        self._rules = rules
-        self._model = model
+        if not tiers or not isinstance(tiers[-1], DefaultContent):
+            raise ValueError("the last tier must be the default content, which always answers")
+        names = [tier.name for tier in tiers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tier names must be unique, got {names}")
+        self.tiers = tuple(tiers)
+        self._default = tiers[-1]
+        self._sources = sources
         self._sink = sink
         self._clock = clock
         self._counters: dict[tuple[Source, str], Counter] = {}
-        self._rule_answers: dict[tuple[str, str | None, int], tuple[tuple[Item, ...], Provenance]] = {}
+        self._error_counters = {tier.name: metrics.TIER_ERRORS.labels(tier.name) for tier in tiers}
 
     @property
     def placements(self) -> Mapping[str, tuple[str, ...]]:
         """Configured placements and their default content."""
-        return self._defaults
+        return self._default.placements
 
     def decide(self, request: Request, deadline: float | None = None) -> Decision:
         """Decide for one request; `deadline` is the caller's, on the time.perf_counter() clock."""
-        now = self._clock()
-        limit = request.max_results or DEFAULT_MAX_RESULTS
-        reasons: list[FallbackReason] = []
-        outcome = self._evaluate_rules(request, now, reasons)
-        version, digest = (outcome.ruleset_version, outcome.ruleset_hash) if outcome is not None else ("", "")
-        if outcome is not None and outcome.rule_id is not None:
-            answer = self._rule_answer(outcome, request.exclude_content_ids, limit)
-            if answer is not None:
-                return self._finish(request, now, Source.RULE, *answer)
-            reasons.append(FallbackReason.RULE_CONTENT_EXCLUDED)
-        ranked = self._rank_with_model(request, now, limit, deadline, reasons)
-        if ranked is not None:
-            items = tuple([Item(c, score, rank) for rank, (c, score) in enumerate(ranked.ranked[:limit], 1)])
-            provenance = Provenance(
-                version,
-                digest,
-                model_name=ranked.model_name,
-                model_version=ranked.model_version,
-                fallback_reasons=tuple(reasons),
-            )
-            return self._finish(request, now, Source.MODEL, items, provenance)
-        defaults = [c for c in self._defaults[request.placement] if c not in request.exclude_content_ids]
-        items = tuple([Item(c, 0.0, rank) for rank, c in enumerate(defaults[:limit], 1)])
-        provenance = Provenance(version, digest, fallback_reasons=tuple(reasons))
-        return self._finish(request, now, Source.DEFAULT, items, provenance)
+        context = RequestContext(
+            request, self._clock(), deadline, request.max_results or DEFAULT_MAX_RESULTS, self._sources
+        )
+        reasons = context.reasons
+        for tier in self.tiers:
+            budget = tier.min_budget_seconds
+            if budget and deadline is not None and deadline - time.perf_counter() < budget:
+                reasons.append(FallbackReason.DEADLINE)
+                continue
+            try:
+                result = tier.decide(context)
+            except Exception as exc:  # a tier's fault must never fail the call
+                self._count_error(tier.name, exc)
+                reasons.append(tier.error_reason)
+                continue
+            if isinstance(result, Answer):
+                return self._finish(context, tier.name, result)
+            reasons.append(result)
+        # Only reachable if the default tier itself raised: answer with nothing rather than fail.
+        return self._finish(context, self._default.name, Answer(Source.DEFAULT, ()))
 
-    def _rule_answer(
-        self, outcome: RuleOutcome, excluded: frozenset[str], limit: int
-    ) -> tuple[tuple[Item, ...], Provenance] | None:
-        """A fired rule's items and provenance; None when exclusions leave no content.
-
-        With nothing excluded they depend only on the ruleset version (its content hash),
-        the rule and the limit, so they are built once and shared (they are immutable):
-        building them was about a tenth of a rule-path decision.
-        """
-        key = (outcome.ruleset_hash, outcome.rule_id, limit)
-        if not excluded and (cached := self._rule_answers.get(key)) is not None:
-            return cached
-        content = [c for c in outcome.content_ids if c not in excluded][:limit]
-        if not content:
-            return None
-        items = tuple([Item(c, 1.0, rank, outcome.parameters) for rank, c in enumerate(content, 1)])
-        answer = items, Provenance(outcome.ruleset_version, outcome.ruleset_hash, rule_id=outcome.rule_id or "")
-        if not excluded:
-            if len(self._rule_answers) >= _RULE_ANSWERS_LIMIT:  # superseded versions' entries
-                self._rule_answers.clear()
-            self._rule_answers[key] = answer
-        return answer
-
-    def _evaluate_rules(self, request: Request, now: datetime, reasons: list[FallbackReason]) -> RuleOutcome | None:
-        if self._rules is None:
-            reasons.append(FallbackReason.NO_RULESET)
-            return None
-        try:
-            outcome = self._rules.evaluate(request, now)
-        except Exception as exc:  # a tier's fault must never fail the call
-            _count_tier_error("rules", exc)
-            reasons.append(FallbackReason.RULES_ERROR)
-            return None
-        if outcome is None:
-            reasons.append(FallbackReason.NO_RULESET)
-        elif outcome.rule_id is None:
-            reasons.append(FallbackReason.NO_RULE_MATCHED)
-        return outcome
-
-    def _rank_with_model(
-        self,
-        request: Request,
-        now: datetime,
-        limit: int,
-        deadline: float | None,
-        reasons: list[FallbackReason],
-    ) -> ModelOutcome | None:
-        """The model's ranking, or None with the reason appended."""
-        if self._model is None:
-            reasons.append(FallbackReason.NO_MODEL)
-            return None
-        if deadline is not None and deadline - time.perf_counter() < MIN_MODEL_BUDGET_SECONDS:
-            reasons.append(FallbackReason.DEADLINE)
-            return None
-        try:
-            outcome = self._model.rank(request, now, limit)
-        except Exception as exc:  # a tier's fault must never fail the call
-            _count_tier_error("model", exc)
-            reasons.append(FallbackReason.MODEL_ERROR)
-            return None
-        if outcome is None:
-            reasons.append(FallbackReason.NO_MODEL)
-        elif not outcome.ranked:
-            reasons.append(FallbackReason.NO_ELIGIBLE_CONTENT)
-            return None
-        return outcome
-
-    def _finish(
-        self, request: Request, now: datetime, source: Source, items: tuple[Item, ...], provenance: Provenance
-    ) -> Decision:
+    def _finish(self, context: RequestContext, tier: str, answer: Answer) -> Decision:
+        request = context.request
+        provenance = answer.provenance
+        reasons = context.reasons
+        if reasons or provenance.tier != tier or context.carried is not NOTHING_CARRIED:
+            if context.carried is not NOTHING_CARRIED:
+                provenance = merge(provenance, context.carried)
+            provenance = Provenance(*provenance[:5], tuple(reasons), tier, provenance.details)
         decision = Decision(
             decision_id=f"{_ID_PREFIX}-{next(_id_counter):016x}",
             request_id=request.request_id,
-            source=source,
-            items=items,
+            source=answer.source,
+            items=answer.items,
             provenance=provenance,
-            decided_at=now,
+            decided_at=context.now,
         )
-        counter = self._counters.get((source, request.placement))
+        counter = self._counters.get((answer.source, request.placement))
         if counter is None:  # placements are validated, so this dict stays small
-            counter = self._counters[source, request.placement] = metrics.DECISIONS.labels(
-                source.name, request.placement
+            counter = self._counters[answer.source, request.placement] = metrics.DECISIONS.labels(
+                answer.source.name, request.placement
             )
         counter.inc()
-        for reason in provenance.fallback_reasons:
+        for reason in reasons:
             _FALLBACK_COUNTERS[reason].inc()
         if self._sink is not None:
             try:
-                self._sink(decision, request)
+                self._sink(decision, context)
             except Exception as exc:  # losing a log line must not lose the answer
-                _count_tier_error("decision_log", exc)
+                self._count_error("decision_log", exc)
         return decision
+
+    def _count_error(self, tier: str, exc: Exception) -> None:
+        # The type only: exception text may carry user data (docs/hazards.md, "Exception text").
+        counter = self._error_counters.get(tier) or metrics.TIER_ERRORS.labels(tier)
+        counter.inc()
+        log.error("%s tier failed: %s", tier, type(exc).__name__)
 
 
 _FALLBACK_COUNTERS = {reason: metrics.FALLBACKS.labels(reason.name) for reason in FallbackReason}
-
-
-def _count_tier_error(tier: str, exc: Exception) -> None:
-    # The type only: exception text may carry user data (RELIABILITY.md D7, G6).
-    metrics.TIER_ERRORS.labels(tier).inc()
-    log.error("%s tier failed: %s", tier, type(exc).__name__)

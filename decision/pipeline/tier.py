@@ -1,56 +1,71 @@
-"""The interfaces the decider calls: a rule tier and a model tier.
+"""The Tier protocol: what every step of the pipeline implements and what it returns.
 
-Each tier is optional and may fail; the decider turns failures into fallbacks.
-Tiers see domain objects only, never gRPC.
+A tier either answers (`Answer`: items, the source, its own provenance) or passes by
+returning the `FallbackReason` it passes with, so a pass always says why. The decider
+adds what the pipeline knows (the reasons of earlier tiers, what they evaluated, the
+tier's configured name) to the answer's provenance; tiers see domain objects only.
+
+A tier is built by a factory named in the `tiers` setting (`module:function`), called
+with a `TierEnvironment`; it may also own background work (`start`/`stop`, see
+`Lifecycle`) and hold readiness until it can answer correctly (the rules tier waits for
+its first ruleset: answering without it would skip legal exclusions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-from typing import NamedTuple, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
-from decision.domain import NO_PARAMETERS, Request
+from decision.domain import FallbackReason, Item, Provenance, Source
+from decision.settings import Settings
+
+if TYPE_CHECKING:
+    from decision.pipeline.context import RequestContext, Sources
 
 
-class RuleOutcome(NamedTuple):
-    """What the rule tier concluded for one request.
+class Answer(NamedTuple):
+    """A tier's decision: what to show, who decided, and the tier's own provenance."""
 
-    `rule_id` is None when the ruleset was evaluated and no rule matched.
+    source: Source
+    items: tuple[Item, ...]
+    provenance: Provenance = Provenance()
+
+
+TierResult = Answer | FallbackReason
+
+
+class Tier(Protocol):
+    """One step of the pipeline.
+
+    `name` is the configured name (it appears in every provenance this tier produces);
+    `error_reason` is reported when `decide` raises; the tier is skipped with reason
+    DEADLINE when less than `min_budget_seconds` of the caller's deadline is left.
     """
 
-    ruleset_version: str
-    ruleset_hash: str
-    rule_id: str | None = None
-    content_ids: tuple[str, ...] = ()
-    parameters: Mapping[str, str] = NO_PARAMETERS
+    name: str
+    error_reason: FallbackReason
+    min_budget_seconds: float
+
+    def decide(self, context: RequestContext) -> TierResult: ...
 
 
-class ScoredContent(NamedTuple):
-    """One content id with the model's score, in [0, 1] and finite."""
+@runtime_checkable
+class Lifecycle(Protocol):
+    """Optional: a tier with background work (file watchers, registry pollers)."""
 
-    content_id: str
-    score: float
+    def start(self, ready: Callable[[], None]) -> None:
+        """Start background work; call `ready` once the tier can answer correctly."""
+        ...
 
-
-class ModelOutcome(NamedTuple):
-    """The model's ranking, best first, already filtered for eligibility."""
-
-    model_name: str
-    model_version: str
-    ranked: tuple[ScoredContent, ...]
+    def stop(self) -> None: ...
 
 
-class RuleTier(Protocol):
-    """Evaluates the active ruleset; None means no ruleset is loaded."""
+class TierEnvironment(NamedTuple):
+    """What a tier factory gets: its configured name, the settings and the shared sources."""
 
-    def evaluate(self, request: Request, now: datetime) -> RuleOutcome | None: ...
+    name: str
+    settings: Settings
+    sources: Sources
 
 
-class ModelTier(Protocol):
-    """Ranks eligible content; None means no model is loaded.
-
-    Must not return content in `request.exclude_content_ids`.
-    """
-
-    def rank(self, request: Request, now: datetime, limit: int) -> ModelOutcome | None: ...
+TierFactory = Callable[[TierEnvironment], Tier]

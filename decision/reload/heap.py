@@ -2,19 +2,20 @@
 collect the youngest generation less often.
 
 CPython's full (oldest-generation) collection walks every tracked object while holding
-the GIL. A serving process holds ~340,000 of them, nearly all MLflow, SQLAlchemy,
-pydantic and grpc module state, and under load a full pass ran every 2-3 s and held
-the GIL for 100-340 ms each time (one bench run showed it as a 173 ms p99). `gc.freeze()`
-moves every live object into a permanent generation the collector never walks, after
-which a full pass took 1-2 ms. Frozen objects are still freed by reference counting
+the GIL. A serving process holds hundreds of thousands of them, nearly all MLflow,
+SQLAlchemy, pydantic and grpc module state, and under load a full pass ran every few
+seconds and held the GIL for a tenth of a second or more each time (a p99 in the bench).
+`gc.freeze()` moves every live object into a permanent generation the collector never
+walks, after which a full pass takes a millisecond or two (bench/README.md, "Design
+figures"). Frozen objects are still freed by reference counting
 when they are dropped; only reference cycles among them wait for a collection that
 never comes, so the young generations are collected first and the call is made only
 when a long-lived value (ruleset, model, catalog, profiles) has just been published.
 
-The youngest generation is collected every 700 net allocations by default: every ~60
-decisions here, because the decisions waiting for the decision-log writer (up to 64, about
-15 objects each) are alive when it runs, so each pass walked ~1,000 objects: 2.5 µs per
-decision (measured with decision_gc_pause_seconds). Objects freed by reference counting
+The youngest generation is collected every 700 net allocations by default: every few
+dozen decisions here, because the decisions waiting for the decision-log writer (up to 64,
+a dozen objects or more each) are alive when it runs, so each pass walked about a thousand
+objects, a visible share of every decision (decision_gc_pause_seconds shows it). Objects freed by reference counting
 leave the generation at once, so a higher threshold means fewer passes of about the same
 size; only reference cycles wait longer to be freed, and a request makes none. The older
 generations keep their thresholds, but those count passes of the younger one, so they too

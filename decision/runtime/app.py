@@ -1,15 +1,13 @@
-"""The service's parts and their lifecycle: decider, tiers, background workers.
+"""The service's parts and their lifecycle: sources, tiers, decider, decision log, metrics.
 
-Kept apart from server.py so the parts can be started without gRPC and so
-start/stop order lives in one place.
+Kept apart from server.py so the parts can be started without gRPC, and so start/stop
+order lives in one place.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import os
-import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,65 +15,50 @@ from wsgiref.simple_server import WSGIServer
 
 from decision import metrics
 from decision.feedback.decision_log import DecisionLog
+from decision.pipeline.context import Sources
 from decision.pipeline.decider import Decider
+from decision.pipeline.tier import Lifecycle, Tier
 from decision.reload import heap
 from decision.reload.filewatch import WatchedFile
+from decision.runtime.tiers import build_tiers
 from decision.settings import Settings
 from decision.sources.catalog import Catalog
-from decision.sources.features import FEATURE_NAMES, FEATURE_SET_VERSION
-from decision.sources.profiles import ProfileStore
-from decision.tiers.model.registry import RegistryClient
-from decision.tiers.model.store import ModelStore
-from decision.tiers.model.tier import ModelRanking
-from decision.tiers.rules.errors import RuleFileError
-from decision.tiers.rules.store import RulesetStore
+from decision.sources.features import FEATURE_SET_VERSION
+from decision.sources.profiles import ProfileStore, SnapshotProfiles
 
 log = logging.getLogger(__name__)
 
 
 class App:
-    """Builds the Decider and its tiers from settings; owns their background work."""
+    """Builds the sources, the configured tiers and the Decider; owns their background work."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.rules = RulesetStore(settings.rules_path, settings.rules_poll_seconds)
-        # One download folder per process: processes sharing a port (--processes N) prune
-        # their own old downloads, never a sibling's fresh one.
-        _remove_stale_caches(settings.model_cache_dir)
-        self._model_cache = settings.model_cache_dir / f"process-{os.getpid()}"
-        self._metrics_server: WSGIServer | None = None
-        self._gc_thresholds: tuple[int, int, int] | None = None  # restored by stop()
-        self.models = ModelStore(
-            RegistryClient(settings.tracking_uri, settings.registry_timeout_seconds),
-            settings.model_name,
-            settings.model_alias,
-            FEATURE_SET_VERSION,
-            FEATURE_NAMES,
-            settings.model_poll_seconds,
-            self._model_cache,
-            settings.load_check_timeout_seconds,
-            settings.model_compile_timeout_seconds,
-        )
         self.catalog = WatchedFile(settings.catalog_path, Catalog.load, "catalog")
         # Profile rows hold user ids: their load errors are logged by type only.
         self.profiles = WatchedFile(settings.profiles_path, load_profiles, "profile snapshot", log_reasons=False)
+        self.sources = Sources(self.catalog, SnapshotProfiles(self.profiles))
+        self.tiers = build_tiers(settings.tiers, settings, self.sources)
         self.decision_log = DecisionLog(settings.decision_log_path) if settings.decision_log_path else None
-        self.model_tier = ModelRanking(self.models, self.catalog, self.profiles)
-        self.decider = Decider(
-            settings.placements,
-            rules=self.rules,
-            model=self.model_tier,
-            sink=self.decision_log.append if self.decision_log else None,
-        )
+        self.decider = Decider(self.tiers, self.sources, sink=self.decision_log.append if self.decision_log else None)
+        self._metrics_server: WSGIServer | None = None
+        self._gc_thresholds: tuple[int, int, int] | None = None  # restored by stop()
+
+    def tier(self, name: str) -> Tier:
+        """The configured tier called `name` (KeyError if there is none)."""
+        for tier in self.tiers:
+            if tier.name == name:
+                return tier
+        raise KeyError(name)
 
     def start(self, on_ready: Callable[[], None]) -> None:
-        """Start background work; `on_ready` runs once, when the first ruleset is active.
+        """Start background work; `on_ready` runs once, when every tier has said it is ready.
 
-        Readiness waits for the rules only: a missing model, catalog or profile
-        snapshot is a degraded state (answers come from the default), not an
-        outage. A broken rules folder at start leaves the server NOT_SERVING
-        (there is no last good version); the watcher keeps checking, so fixing
-        the files makes it ready without a restart.
+        The built-in rules tier is ready once its first ruleset is active; a missing model,
+        catalog or profile snapshot is a degraded state (answers come from later tiers),
+        not an outage. A broken rules folder at start leaves the server NOT_SERVING
+        (there is no last good version); its watcher keeps checking, so fixing the files
+        makes it ready without a restart.
         """
         heap.watch_pauses()
         self._gc_thresholds = heap.collect_young_less_often()
@@ -83,28 +66,48 @@ class App:
             self.decision_log.start()
         self.catalog.start()
         self.profiles.start()
-        self.models.start()
         self._metrics_server = metrics.serve_metrics(self.settings.metrics_port)
-        self.rules.add_listener(_once(on_ready))
-        try:
-            self.rules.load_initial()
-        except RuleFileError as exc:
-            log.error("no valid ruleset in %s; NOT_SERVING until it is fixed:\n%s", self.settings.rules_path, exc)
-        self.rules.start()
+        readiness = _Readiness(len(self.tiers), on_ready)
+        for index, tier in enumerate(self.tiers):
+            if isinstance(tier, Lifecycle):
+                tier.start(readiness.ready_callback(index))
+            else:
+                readiness.ready_callback(index)()
 
     def stop(self) -> None:
         """Stop background work after the server has drained; flush the decision log."""
-        self.rules.stop()
-        self.models.stop()
+        for tier in reversed(self.tiers):
+            if isinstance(tier, Lifecycle):
+                tier.stop()
         self.catalog.stop()
         self.profiles.stop()
         if self.decision_log is not None:
             self.decision_log.close()
-        shutil.rmtree(self._model_cache, ignore_errors=True)
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
         if self._gc_thresholds is not None:
             gc.set_threshold(*self._gc_thresholds)
+
+
+class _Readiness:
+    """Calls `on_ready` once, after each of `count` tiers has reported ready at least once."""
+
+    def __init__(self, count: int, on_ready: Callable[[], None]) -> None:
+        self._waiting = set(range(count))
+        self._on_ready = on_ready
+        self._lock = threading.Lock()
+        self._done = False
+
+    def ready_callback(self, index: int) -> Callable[[], None]:
+        def ready() -> None:
+            with self._lock:
+                self._waiting.discard(index)
+                if self._waiting or self._done:
+                    return
+                self._done = True
+            self._on_ready()
+
+        return ready
 
 
 def load_profiles(path: Path) -> ProfileStore:
@@ -116,36 +119,3 @@ def load_profiles(path: Path) -> ProfileStore:
             f"{FEATURE_SET_VERSION}: rerun training"
         )
     return store
-
-
-def _remove_stale_caches(root: Path) -> None:
-    """Delete the download folders of processes that are gone (killed, crashed)."""
-    for folder in root.glob("process-*"):
-        pid = folder.name.removeprefix("process-")
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _once(callback: Callable[[], None]) -> Callable[[], None]:
-    lock = threading.Lock()
-    done = False
-
-    def call() -> None:
-        nonlocal done
-        with lock:
-            if done:
-                return
-            done = True
-        callback()
-
-    return call

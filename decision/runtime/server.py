@@ -22,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from decision.api.servicer import DecisionServicer
 from decision.pipeline.decider import Decider
 from decision.runtime.app import App
+from decision.runtime.tiers import TierConfigError
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
@@ -85,7 +86,10 @@ def build_server(settings: Settings, decider: Decider, reuse_port: bool = False)
 
 def serve(settings: Settings, reuse_port: bool = False) -> int:
     """Run one server process until SIGTERM/SIGINT; returns the exit code."""
-    app = App(settings)
+    try:
+        app = App(settings)
+    except TierConfigError as exc:
+        raise ServeError(str(exc)) from exc
     running = build_server(settings, app.decider, reuse_port)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -1,17 +1,17 @@
 """`decision serve --processes N`: N server processes sharing one port.
 
-Python gRPC does not use a second core well from one process (measured: more
-threads made it slower), so we run one process per core, as grpc's own
+Python gRPC does not use a second core well from one process (more threads made it
+slower), so we run one process per core, as grpc's own
 multiprocessing example does: the parent reserves the port with SO_REUSEPORT,
 each child binds it too, the kernel spreads connections. The parent restarts
 a child that dies (a crash is not an outage) and forwards SIGTERM/SIGINT.
 
 When there are exactly as many children as CPUs this process may use, child i
-is pinned to the i-th of them: on a busy 2-core machine two pinned children
-served 1.3-1.5x the requests of two unpinned ones, whose threads wandered
-between the cores. With fewer children than allowed CPUs nothing is pinned: then the
-CPUs are not ours alone (e.g. a container limited by CPU quota sees every CPU
-of the host), and pinning every replica to the first ones would stack them.
+is pinned to the i-th of them: pinned children serve clearly more than unpinned
+ones, whose threads wander between the cores (bench/README.md, "Design figures"). With
+fewer children than allowed CPUs nothing is pinned: then the CPUs are not ours alone
+(e.g. a container limited by CPU quota sees every CPU of the host), and pinning every
+replica to the first ones would stack them.
 """
 
 from __future__ import annotations

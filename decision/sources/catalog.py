@@ -18,12 +18,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from decision.sources.features import epoch
 
 _LIST_FIELDS = ("placements", "regions")
 _KNOWN_FIELDS = ("content_id", "category", *_LIST_FIELDS, "active_from", "active_until")
+
+
+class CatalogSource(Protocol):
+    """Where tiers get the catalog (a watched file in the service): None until one loads."""
+
+    @property
+    def current(self) -> Catalog | None: ...
 
 
 class CatalogError(ValueError):
@@ -48,8 +55,8 @@ class _Slot:
 
     No item starts or ends between two consecutive window edges, so one set holds for the
     whole stretch: the stretch is found by bisecting the edges, and its set is built on its
-    first lookup and kept (built for every stretch up front, a catalog of 1,000 dated items
-    took 40 s and 250 MiB; stretches that are never asked for are never built).
+    first lookup and kept: built for every stretch up front, a catalog of many dated items
+    took minutes and hundreds of MiB, while stretches that are never asked for need nothing.
     """
 
     __slots__ = ("_built", "_dated", "_edges", "_undated")

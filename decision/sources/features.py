@@ -233,8 +233,8 @@ def write_row(row: RowBuffer, profile: Profile | None, request: Request, now: da
     """Write what `vector` returns into `row`, with no numpy call.
 
     The serving path for one request: numpy's per-call machinery is cheap in a tight
-    loop but cold between requests, where building the row through it cost ~10 µs more
-    inside the server (measured). The base row is copied through a memoryview, not
+    loop but cold between requests, where building the row through it cost much more
+    inside the server (bench/README.md, "Design figures"). The base row is copied through a memoryview, not
     `ctypes.memmove`, which releases the GIL: a thread switch in the middle of a request.
     """
     if len(row) != _N:

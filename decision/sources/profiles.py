@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from decision.sources.features import FEATURE_SET_VERSION, Profile
 
@@ -23,6 +23,30 @@ FORMAT = "decision-profiles"
 FORMAT_VERSION = 1
 _TIMES = ("as_of", "first_seen", "last_seen", "session_start")
 _INTS = ("events", "sessions", "session_events", "views", "clicks", "carts", "purchases")
+
+
+class ProfileSource(Protocol):
+    """Where tiers get a user's profile: the training snapshot, later with live updates."""
+
+    def get(self, user_id: str) -> Profile | None: ...
+
+
+class CurrentSnapshot(Protocol):
+    """A swapped value holding the latest good snapshot (a watched file in the service)."""
+
+    @property
+    def current(self) -> ProfileStore | None: ...
+
+
+class SnapshotProfiles:
+    """The snapshot training writes, as a ProfileSource; nobody is known until it loads."""
+
+    def __init__(self, snapshot: CurrentSnapshot) -> None:
+        self._snapshot = snapshot
+
+    def get(self, user_id: str) -> Profile | None:
+        store = self._snapshot.current
+        return store.get(user_id) if store is not None else None
 
 
 class ProfileStoreError(ValueError):

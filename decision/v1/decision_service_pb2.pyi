@@ -65,6 +65,10 @@ class _DecisionSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Decisi
     """Neither could decide; the placement's default content was returned; see
     provenance.fallback_reasons.
     """
+    DECISION_SOURCE_OTHER: _DecisionSource.ValueType  # 5
+    """A tier added by configuration (not one of the built-in tiers) decided; see
+    provenance.tier and provenance.details.
+    """
 
 class DecisionSource(_DecisionSource, metaclass=_DecisionSourceEnumTypeWrapper):
     """The tier that made a decision."""
@@ -77,6 +81,10 @@ DECISION_SOURCE_MODEL: DecisionSource.ValueType  # 2
 DECISION_SOURCE_DEFAULT: DecisionSource.ValueType  # 3
 """Neither could decide; the placement's default content was returned; see
 provenance.fallback_reasons.
+"""
+DECISION_SOURCE_OTHER: DecisionSource.ValueType  # 5
+"""A tier added by configuration (not one of the built-in tiers) decided; see
+provenance.tier and provenance.details.
 """
 Global___DecisionSource: _TypeAlias = DecisionSource  # noqa: Y015
 
@@ -103,6 +111,12 @@ class _FallbackReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Fallba
     """The model had no eligible content to rank for this request."""
     FALLBACK_REASON_RULE_CONTENT_EXCLUDED: _FallbackReason.ValueType  # 8
     """A rule matched but every content id it names is in exclude_content_ids."""
+    FALLBACK_REASON_TIER_ERROR: _FallbackReason.ValueType  # 9
+    """A tier added by configuration failed for this request; the next tier answered."""
+    FALLBACK_REASON_NOT_APPLICABLE: _FallbackReason.ValueType  # 10
+    """A tier does not apply to this request (for example a tier limited to other
+    placements).
+    """
 
 class FallbackReason(_FallbackReason, metaclass=_FallbackReasonEnumTypeWrapper):
     """Why a tier did not decide."""
@@ -124,6 +138,12 @@ FALLBACK_REASON_NO_ELIGIBLE_CONTENT: FallbackReason.ValueType  # 7
 """The model had no eligible content to rank for this request."""
 FALLBACK_REASON_RULE_CONTENT_EXCLUDED: FallbackReason.ValueType  # 8
 """A rule matched but every content id it names is in exclude_content_ids."""
+FALLBACK_REASON_TIER_ERROR: FallbackReason.ValueType  # 9
+"""A tier added by configuration failed for this request; the next tier answered."""
+FALLBACK_REASON_NOT_APPLICABLE: FallbackReason.ValueType  # 10
+"""A tier does not apply to this request (for example a tier limited to other
+placements).
+"""
 Global___FallbackReason: _TypeAlias = FallbackReason  # noqa: Y015
 
 @_typing.final
@@ -454,12 +474,34 @@ class Provenance(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class DetailsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     RULESET_VERSION_FIELD_NUMBER: _builtins.int
     RULE_ID_FIELD_NUMBER: _builtins.int
     MODEL_NAME_FIELD_NUMBER: _builtins.int
     MODEL_VERSION_FIELD_NUMBER: _builtins.int
     FALLBACK_REASONS_FIELD_NUMBER: _builtins.int
     RULESET_HASH_FIELD_NUMBER: _builtins.int
+    TIER_FIELD_NUMBER: _builtins.int
+    DETAILS_FIELD_NUMBER: _builtins.int
     ruleset_version: _builtins.str
     """Version of the ruleset that was evaluated (set whenever one is loaded,
     also when no rule matched).
@@ -471,9 +513,19 @@ class Provenance(_message.Message):
     model_version: _builtins.str
     ruleset_hash: _builtins.str
     """SHA-256 (hex) of the ruleset's files: which exact text decided."""
+    tier: _builtins.str
+    """Name of the configured tier that decided ("rules", "model", "default", or
+    the name a tier added by configuration was given).
+    """
     @_builtins.property
     def fallback_reasons(self) -> _containers.RepeatedScalarFieldContainer[Global___FallbackReason.ValueType]:
         """Why earlier tiers did not decide, in tier order (empty for RULE)."""
+
+    @_builtins.property
+    def details(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Tier-specific provenance as name/value pairs (empty for the built-in tiers
+        unless stated).
+        """
 
     def __init__(
         self,
@@ -484,10 +536,12 @@ class Provenance(_message.Message):
         model_version: _builtins.str = ...,
         fallback_reasons: _abc.Iterable[Global___FallbackReason.ValueType] | None = ...,
         ruleset_hash: _builtins.str = ...,
+        tier: _builtins.str = ...,
+        details: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["fallback_reasons", b"fallback_reasons", "model_name", b"model_name", "model_version", b"model_version", "rule_id", b"rule_id", "ruleset_hash", b"ruleset_hash", "ruleset_version", b"ruleset_version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["details", b"details", "fallback_reasons", b"fallback_reasons", "model_name", b"model_name", "model_version", b"model_version", "rule_id", b"rule_id", "ruleset_hash", b"ruleset_hash", "ruleset_version", b"ruleset_version", "tier", b"tier"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -27,8 +27,9 @@ if _version_not_supported:
 
 class DecisionServiceStub:
     """DecisionService answers "what should this user see in this placement now?".
-    Rules decide first, then the model, then the placement's default content:
-    a call with a valid request always gets an answer (status OK).
+    An ordered list of tiers decides (by default the rules, then the model, then
+    the placement's default content); each tier answers or passes with a
+    reason: a call with a valid request always gets an answer (status OK).
     """
 
     def __init__(self, channel):
@@ -51,8 +52,9 @@ class DecisionServiceStub:
 
 class DecisionServiceServicer:
     """DecisionService answers "what should this user see in this placement now?".
-    Rules decide first, then the model, then the placement's default content:
-    a call with a valid request always gets an answer (status OK).
+    An ordered list of tiers decides (by default the rules, then the model, then
+    the placement's default content); each tier answers or passes with a
+    reason: a call with a valid request always gets an answer (status OK).
     """
 
     def Decide(self, request, context):
@@ -96,8 +98,9 @@ def add_DecisionServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class DecisionService:
     """DecisionService answers "what should this user see in this placement now?".
-    Rules decide first, then the model, then the placement's default content:
-    a call with a valid request always gets an answer (status OK).
+    An ordered list of tiers decides (by default the rules, then the model, then
+    the placement's default content); each tier answers or passes with a
+    reason: a call with a valid request always gets an answer (status OK).
     """
 
     @staticmethod

@@ -34,8 +34,9 @@ GRPC_VERSION: str
 
 class DecisionServiceStub:
     """DecisionService answers "what should this user see in this placement now?".
-    Rules decide first, then the model, then the placement's default content:
-    a call with a valid request always gets an answer (status OK).
+    An ordered list of tiers decides (by default the rules, then the model, then
+    the placement's default content); each tier answers or passes with a
+    reason: a call with a valid request always gets an answer (status OK).
     """
 
     @_typing.overload
@@ -55,8 +56,9 @@ class DecisionServiceStub:
 @_typing.type_check_only
 class DecisionServiceAsyncStub(DecisionServiceStub):
     """DecisionService answers "what should this user see in this placement now?".
-    Rules decide first, then the model, then the placement's default content:
-    a call with a valid request always gets an answer (status OK).
+    An ordered list of tiers decides (by default the rules, then the model, then
+    the placement's default content); each tier answers or passes with a
+    reason: a call with a valid request always gets an answer (status OK).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -72,8 +74,9 @@ class DecisionServiceAsyncStub(DecisionServiceStub):
 
 class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
     """DecisionService answers "what should this user see in this placement now?".
-    Rules decide first, then the model, then the placement's default content:
-    a call with a valid request always gets an answer (status OK).
+    An ordered list of tiers decides (by default the rules, then the model, then
+    the placement's default content); each tier answers or passes with a
+    reason: a call with a valid request always gets an answer (status OK).
     """
 
     @_abc_1.abstractmethod

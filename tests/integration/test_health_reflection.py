@@ -7,16 +7,16 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from decision.pipeline.decider import Decider
 from decision.runtime.server import SERVICE_NAME, build_server
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 from tests.conftest import is_serving
+from tests.fakes import decider
 
 
 def test_health_is_not_serving_until_ready_then_serving_then_not_on_drain(settings: Settings) -> None:
-    running = build_server(settings, Decider(settings.placements))
+    running = build_server(settings, decider(placements=settings.placements))
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = health_pb2_grpc.HealthStub(channel)

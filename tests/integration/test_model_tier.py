@@ -19,10 +19,13 @@ from grpc_health.v1 import health_pb2_grpc
 
 from decision.domain import Context, Request
 from decision.feedback.decision_log import read_decision_log
+from decision.pipeline.context import RequestContext
+from decision.pipeline.tier import Answer
 from decision.runtime.app import App
 from decision.runtime.server import RunningServer, build_server
 from decision.settings import Settings
 from decision.sources.catalog import Catalog
+from decision.tiers.model.tier import ModelTier
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 from tests.conftest import is_serving
@@ -82,6 +85,12 @@ class Served:
     stub: pb_grpc.DecisionServiceStub
     health: health_pb2_grpc.HealthStub
 
+    @property
+    def model(self) -> ModelTier:
+        tier = self.app.tier("model")
+        assert isinstance(tier, ModelTier)
+        return tier
+
 
 @contextlib.contextmanager
 def _serve(tmp_path: Path, world: World, **overrides: object) -> Iterator[Served]:
@@ -120,7 +129,7 @@ def wait_until(condition: Callable[[], object], seconds: float = 60.0) -> None:
 @pytest.fixture
 def served(tmp_path: Path, world: World) -> Iterator[Served]:
     with _serve(tmp_path, world) as server:
-        wait_until(lambda: server.app.models.current is not None)
+        wait_until(lambda: server.model.models.current is not None)
         yield server
 
 
@@ -165,8 +174,8 @@ def test_only_eligible_and_never_excluded_content(served: Served, world: World, 
 
 def test_the_compiled_champion_ranks_exactly_as_lightgbm(served: Served, tmp_path: Path, world: World) -> None:
     with _serve(tmp_path / "native", world, model_compile_timeout_seconds=120) as native:
-        wait_until(lambda: (loaded := native.app.models.current) is not None and loaded.ranker.predictor == "native")
-        assert served.app.models.current.ranker.predictor == "lightgbm"  # type: ignore[union-attr]
+        wait_until(lambda: (loaded := native.model.models.current) is not None and loaded.ranker.predictor == "native")
+        assert served.model.models.current.ranker.predictor == "lightgbm"  # type: ignore[union-attr]
         for user in ("u0000001", "u0000042", "never-seen-before"):
             for region in ("DE", "US", ""):
                 expected = served.stub.Decide(home(user=user, region=region), timeout=5)
@@ -184,14 +193,15 @@ def test_unknown_user_gets_a_cold_start_ranking(served: Served) -> None:
 
 
 def test_without_consent_no_profile_is_used_and_no_user_id_is_logged(served: Served) -> None:
-    tier = served.app.model_tier  # called as the decider calls it
+    tier = served.model  # called as the decider calls it
     now = datetime.now(UTC)
     context = Context(region="DE", device="mobile", channel="web")
 
     def ranked(user: str, consent: bool) -> object:
-        outcome = tier.rank(Request(user, "product_page", context=context, consent=consent), now, 5)
-        assert outcome is not None
-        return outcome.ranked
+        request = Request(user, "product_page", context=context, consent=consent)
+        answer = tier.decide(RequestContext(request, now, None, 5, served.app.sources))
+        assert isinstance(answer, Answer)
+        return answer.items
 
     assert ranked("u0000001", consent=False) == ranked("stranger", consent=False)
     assert ranked("u0000001", consent=True) != ranked("u0000001", consent=False)
@@ -205,7 +215,7 @@ def test_without_consent_no_profile_is_used_and_no_user_id_is_logged(served: Ser
 
 
 def test_a_failing_model_degrades_to_default(served: Served) -> None:
-    current = served.app.models.current
+    current = served.model.models.current
     assert current is not None
     current.ranker.close()  # the real ranker now refuses to predict
     response = served.stub.Decide(home(), timeout=5)
@@ -227,7 +237,7 @@ def test_a_failing_model_degrades_to_default(served: Served) -> None:
 def test_no_model_is_degraded_not_down(tmp_path: Path, world: World, overrides: dict[str, object]) -> None:
     with _serve(tmp_path, world, **overrides) as server:
         wait_until(lambda: is_serving(server.health), 10)
-        wait_until(lambda: server.app.models.status()["state"] != "starting", 30)
+        wait_until(lambda: server.model.models.status()["state"] != "starting", 30)
         response = server.stub.Decide(home(), timeout=5)
         assert response.source == pb.DECISION_SOURCE_DEFAULT
         assert pb.FALLBACK_REASON_NO_MODEL in response.provenance.fallback_reasons
@@ -235,7 +245,7 @@ def test_no_model_is_degraded_not_down(tmp_path: Path, world: World, overrides: 
 
 def test_missing_profile_snapshot_still_ranks_with_context(tmp_path: Path, world: World) -> None:
     with _serve(tmp_path, world, profiles_path=tmp_path / "absent.jsonl") as server:
-        wait_until(lambda: server.app.models.current is not None)
+        wait_until(lambda: server.model.models.current is not None)
         assert server.stub.Decide(home(), timeout=5).source == pb.DECISION_SOURCE_MODEL
 
 
@@ -292,9 +302,9 @@ def test_promotion_under_load_switches_versions_with_no_failed_call(served: Serv
     model_file = world.model_file(corrupt)
     model_file.write_bytes(model_file.read_bytes()[: model_file.stat().st_size // 2])
     _set_champion(world, corrupt)
-    wait_until(lambda: served.app.models.status()["state"] == "refused")
+    wait_until(lambda: served.model.models.status()["state"] == "refused")
     response = served.stub.Decide(home(), timeout=5)
     assert (response.source, response.provenance.model_version) == (pb.DECISION_SOURCE_MODEL, new)
     _set_champion(world, "1")  # leave the module's registry as the other tests expect
-    wait_until(lambda: served.app.models.current is not None and served.app.models.current.version == "1")
+    wait_until(lambda: served.model.models.current is not None and served.model.models.current.version == "1")
     shutil.rmtree(served.app.settings.model_cache_dir, ignore_errors=True)

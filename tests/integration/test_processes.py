@@ -15,7 +15,7 @@ import psutil
 from decision.runtime.supervisor import child_cpus
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
-from tests.integration.test_shutdown import _start_server
+from tests.integration.serving import start_server
 
 
 def _children(pid: int) -> list[psutil.Process]:
@@ -43,7 +43,7 @@ def _decide(port: int) -> pb.DecideResponse:
 
 
 def test_two_processes_serve_one_port_and_a_killed_one_comes_back(tmp_path: Path) -> None:
-    parent, port = _start_server(tmp_path, "--processes", "2", "--grace-seconds", "1")
+    parent, port = start_server(tmp_path, "--processes", "2", "--grace-seconds", "1")
     try:
         children = _children(parent.pid)
         assert len(children) == 2

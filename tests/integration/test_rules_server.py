@@ -17,6 +17,8 @@ from grpc_health.v1 import health_pb2_grpc
 from decision.runtime.app import App
 from decision.runtime.server import RunningServer, build_server
 from decision.settings import Settings
+from decision.tiers.rules.store import RulesetStore
+from decision.tiers.rules.tier import RulesTier
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 from tests.conftest import is_serving
@@ -146,7 +148,7 @@ def test_hot_reload_under_load_switches_cleanly_with_no_failed_call(served: Rule
 def test_a_broken_file_is_refused_and_the_old_version_keeps_answering(served: RulesServer) -> None:
     with (served.rules_dir / "region_promos.yaml").open("a") as out:
         out.write("\n  - id: [unclosed\n")
-    _wait_for(lambda: bool(served.app.rules.status()["last_error"]))
+    _wait_for(lambda: bool(rules_store(served.app).status()["last_error"]))
     response = served.stub.Decide(cart_request(idle_minutes=45, value=250), timeout=5)
     assert response.provenance.rule_id == "cart_reminder_high_value"
     assert response.provenance.ruleset_version == "2026.11.25-1"
@@ -161,9 +163,15 @@ def test_start_with_broken_rules_is_not_serving_until_fixed(rules_dir: Path) -> 
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
             assert not is_serving(health)
-            assert app.rules.status()["last_error"]
+            assert rules_store(app).status()["last_error"]
             (rules_dir / "region_promos.yaml").write_text(good)
             _wait_for(lambda: is_serving(health))
     finally:
         running.server.stop(0).wait()
         app.stop()
+
+
+def rules_store(app: App) -> RulesetStore:
+    tier = app.tier("rules")
+    assert isinstance(tier, RulesTier)
+    return tier.store

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -13,17 +10,17 @@ from pathlib import Path
 import grpc
 import pytest
 
-from decision.pipeline.decider import Decider
 from decision.runtime.server import build_server
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
-from tests.fakes import BlockingModel
+from tests.fakes import BlockingTier, decider
+from tests.integration.serving import start_server
 
 
 def test_drain_lets_in_flight_calls_finish_and_refuses_new_ones(settings: Settings) -> None:
-    model = BlockingModel()
-    running = build_server(settings, Decider(settings.placements, model=model))
+    model = BlockingTier()
+    running = build_server(settings, decider(model, placements=settings.placements))
     running.mark_serving()
     target = f"127.0.0.1:{running.port}"
     with grpc.insecure_channel(target) as channel:
@@ -46,8 +43,8 @@ def test_drain_lets_in_flight_calls_finish_and_refuses_new_ones(settings: Settin
 
 
 def test_a_call_past_its_deadline_is_deadline_exceeded_and_the_server_stays_healthy(settings: Settings) -> None:
-    model = BlockingModel()
-    running = build_server(settings, Decider(settings.placements, model=model))
+    model = BlockingTier()
+    running = build_server(settings, decider(model, placements=settings.placements))
     running.mark_serving()
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
@@ -62,35 +59,9 @@ def test_a_call_past_its_deadline_is_deadline_exceeded_and_the_server_stays_heal
         running.server.stop(0).wait()
 
 
-def _start_server(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
-    port_file = tmp_path / "port"
-    # Nothing from the checkout's var/ (a `make run` leaves a registry with a champion there).
-    env = {
-        **os.environ,
-        "DECISION_DECISION_LOG_PATH": "",
-        "DECISION_METRICS_PORT": "0",
-        "DECISION_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
-        "DECISION_MODEL_CACHE_DIR": str(tmp_path / "models"),
-        "DECISION_CATALOG_PATH": str(tmp_path / "catalog.json"),
-        "DECISION_PROFILES_PATH": str(tmp_path / "profiles.jsonl"),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "decision", "serve", "--listen", "127.0.0.1:0", "--port-file", str(port_file), *extra],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while not port_file.exists():
-        assert process.poll() is None, "server exited during start"
-        assert time.monotonic() < deadline, "server did not become ready"
-        time.sleep(0.05)
-    return process, int(port_file.read_text())
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_the_server_with_exit_code_zero(tmp_path: Path, signum: signal.Signals) -> None:
-    process, port = _start_server(tmp_path, "--grace-seconds", "1")
+    process, port = start_server(tmp_path, "--grace-seconds", "1")
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             reply = pb_grpc.DecisionServiceStub(channel).Decide(

@@ -1,11 +1,11 @@
 """The model as native code (lleaves/LLVM); the server process's only importer of lleaves.
 
-Why: LightGBM walks its trees through per-tree heap arrays, and one 480-tree prediction
-touches some 6,000 cache lines that every request must fetch again (the gRPC work between
-requests evicts them). Compiled, the trees are branches on constants: a prediction costs
-about a third of LightGBM's fast path, and the rest of the request runs faster too,
-because less of the cache is taken (measured: a model-path Decide in a tight loop 50 ->
-39 µs, inside the server 96 -> 84 µs).
+Why: LightGBM walks its trees through per-tree heap arrays, and one prediction of a
+model with hundreds of trees touches thousands of cache lines that every request must
+fetch again (the gRPC work between requests evicts them). Compiled, the trees are
+branches on constants: a prediction costs a fraction of LightGBM's fast path, and the
+rest of the request runs faster too, because less of the cache is taken (bench/README.md,
+"Design figures").
 
 Compiling runs in a throwaway child (compile_child.py), which also checks the native
 scores against LightGBM's. The server then reads the object file it wrote once, checks
@@ -38,7 +38,7 @@ OBJECT_FILE = "model.native.o"
 #: Largest score difference from LightGBM accepted (the issue's bound; seen: ~1e-15).
 TOLERANCE = 1e-6
 _CHILD = Path(__file__).with_name("compile_child.py")
-# (data, result, start row, end row); called holding the GIL: one ~2 µs call gains nothing
+# (data, result, start row, end row); called holding the GIL: one short call gains nothing
 # from releasing it, and winning it back is a thread switch on a one-core server process.
 _ENTRY = ctypes.PYFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32)
 _FIRST_ROW, _ONE_ROW = ctypes.c_int32(0), ctypes.c_int32(1)

@@ -7,7 +7,7 @@ one, predicts, and gives it back. The list grows to the peak number of concurren
 callers, and every config is freed before the booster that backs it.
 
 The predict call goes through a `ctypes.PyDLL` binding, which keeps the GIL for its
-~20 µs. The default binding releases it and must win it back afterwards: on a server
+few microseconds. The default binding releases it and must win it back afterwards: on a server
 process pinned to one core that is a thread switch per call, for no parallelism.
 """
 

@@ -18,8 +18,6 @@ _OPTIONAL = ("sklearn", "pandas", "pyarrow", "polars", "dask", "matplotlib", "gr
 
 
 def check(spec: dict[str, Any]) -> dict[str, Any]:
-    for name in _OPTIONAL:
-        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     import lightgbm
     import numpy
 
@@ -55,6 +53,8 @@ def check(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
+    for name in _OPTIONAL:  # in the child only: a test calling check() in process keeps its modules
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     result = check(json.load(sys.stdin))
     sys.stdout.write("\n" + json.dumps(result) + "\n")
     sys.stdout.flush()

@@ -2,10 +2,10 @@
 
 Input policy: NaN means "missing", as LightGBM treats it in training, and is passed
 through. ±inf is a bug in feature building (LightGBM would silently score it). The
-single-row path does not look for it on every request, where the check cost ~1 µs
-(a tenth of the model's whole share): rows come from `decision.sources.features.write_row` (or
+single-row path does not look for it on every request, where the check cost a tenth of
+the model's whole share: rows come from `decision.sources.features.write_row` (or
 `vector`, the same values), which builds them from validated requests and from profiles
-checked finite at load (tests/decision/test_features.py holds it to that);
+checked finite at load (tests/decision/sources/test_features.py holds it to that);
 `predict_batch` still refuses it.
 Outputs that are not finite are refused, so no NaN reaches a response.
 """
@@ -104,8 +104,8 @@ class Ranker:
         """Class probabilities for many rows, shape (rows, classes) (Booster.predict).
 
         One OpenMP thread per call: the server runs calls concurrently, and per-call
-        threads oversubscribe the cores (measured with 8 callers on 2 cores: single-row
-        p50 0.27-0.71 ms with default threads, 0.05-0.11 ms with one).
+        threads oversubscribe the cores (with 8 callers on 2 cores the single-row p50 was
+        several times higher with default threads; bench/README.md, "Design figures").
         """
         rows = np.asarray(x, dtype=np.float64)
         if rows.ndim != 2 or rows.shape[1] != len(self.feature_names) or rows.shape[0] == 0:

@@ -86,6 +86,11 @@ class ModelStore:
     def current(self) -> LoadedModel | None:
         return self._swap.current
 
+    @property
+    def cache_dir(self) -> Path:
+        """Where this store downloads model versions (its own, removed by the tier at stop)."""
+        return self._cache_dir
+
     def start(self) -> None:
         """Start polling; the first load also happens on the background thread."""
         if self._thread is not None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from decision.domain import Request
-from decision.pipeline.tier import RuleOutcome
 from decision.tiers.rules import facts
 from decision.tiers.rules.compiled import CompiledRuleset
 from decision.tiers.rules.engine import ENGINE, Loaded
+from decision.tiers.rules.outcome import RuleOutcome
 
 
 class ActiveRuleset:

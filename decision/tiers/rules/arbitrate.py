@@ -1,7 +1,7 @@
 """Which matching rule wins: the highest `priority`; on a tie, the rule declared first.
 
 Declaration order is file order (files sorted by name in a folder ruleset), then order
-within the file. The engine gets the same order as its `pri` (lowest fires first, D13).
+within the file. The engine gets the same order as its `pri` (lowest fires first, docs/hazards.md#engine-priority).
 """
 
 from __future__ import annotations

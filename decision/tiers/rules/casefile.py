@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from decision.domain import Cart, Context, Request
-from decision.pipeline.tier import RuleOutcome
 from decision.tiers.rules.active import ActiveRuleset
 from decision.tiers.rules.compiled import Case
+from decision.tiers.rules.outcome import RuleOutcome
 from decision.tiers.rules.schema import CaseModel
 
 DEFAULT_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

@@ -30,7 +30,7 @@ from decision.tiers.rules.loader import (
 from decision.tiers.rules.schema import RuleFileModel, RuleModel
 
 MAX_RULES = 5000
-MAX_FIELDS = 200  # the engine refuses events with more than 253 properties (D5)
+MAX_FIELDS = 200  # the engine refuses events with more than 253 properties
 
 
 class _Problems:

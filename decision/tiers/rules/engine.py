@@ -1,33 +1,34 @@
 """The only importer of durable_rules: one Host, one lock, one long-lived session per chunk.
 
 durable-rules 2.0.28 is a C engine that crashes the process when misused, so this module
-makes the misuses impossible (RELIABILITY.md §1.1):
+makes the misuses impossible (each hazard is described in docs/hazards.md, sections engine-*):
 
-- one Host per process, its background timer threads disabled (D4, D11); we use no timers;
-- every engine call under one lock: two threads posting at once crash it (D4);
+- one Host per process, its background timer threads disabled (engine-threads); we use no timers;
+- every engine call under one lock: two threads posting at once crash it (engine-threads);
 - every post matches, because the compiler adds a catch-all rule, and every match is
   completed at once, so each event is consumed and the session holds nothing afterwards;
 - one session per loaded chunk, reused for every decision, and never `delete_state`:
-  RELIABILITY.md's recipe (a fresh session id per decision, deleted after it) is safe
+  the textbook recipe (a fresh session id per decision, deleted after it) is safe
   but costly here. Creating a session allocates and initialises its pools (state.c
   createStateNode: 16 message nodes of ~9 KB, 8 KB of frame indexes per beta node), so
   every decision wrote over 100 KB of memory and pushed the model and the interpreter out
-  of the CPU caches. Reusing the session halves the engine's own time (about 20 -> 9 µs)
-  and stops that eviction. It is safe because our rules match single events: nothing
+  of the CPU caches. Reusing the session halves the engine's own time and stops that
+  eviction. It is safe because our rules match single events: nothing
   is kept between posts (500,000 posts on one session: no RSS growth, same answers; the
   differential tests compare every answer with the reference). It also keeps the live
-  session count at one per chunk, far below the 1,024 limit (D1), and no `delete_state`
-  means no free of uninitialised memory after a no-match post (D3);
+  session count at one per chunk, far below the 1,024 limit (engine-session-limit), and no
+  `delete_state`
+  means no free of uninitialised memory after a no-match post (engine-no-match-free);
 - after a post the engine refused (or an action it could not complete), the session is
   abandoned, never reused or deleted: its state is absent (parse errors) or half-built
   (error 303: deleting it aborts the process). The next post opens a new session. Such
   sessions leak, so a ruleset that keeps failing is quarantined long before the limit;
 - each ruleset version registered under its own name, superseded versions detached from the
-  Host and freed with `durable_rules_engine.delete_ruleset` (D10, D11);
+  Host and freed with `durable_rules_engine.delete_ruleset` (engine-reload);
 - actions are never run: `fire` asks the engine which rule matched, so nothing can raise
-  inside the engine and be swallowed (D8); the required `run` takes one parameter (D9);
-- events are built by `facts.py` (typed, finite, bounded; D5); engine exception text is
-  never logged, it contains the event (D7).
+  inside the engine and be swallowed; the required `run` takes one parameter (engine-actions);
+- events are built by `facts.py` (typed, finite, bounded; engine-malformed-events); engine
+  exception text is never logged, it contains the event (engine-exception-text).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ LEAK_LIMIT = 256  # refused posts per ruleset before it is quarantined (engine l
 
 
 class _QuietHost(durable.engine.Host):  # type: ignore[misc]
-    """A Host without its dispatch/timer threads: they steal actions (D4) and burn CPU (D11)."""
+    """A Host without its dispatch/timer threads: they steal actions and burn CPU (docs/hazards.md#engine-threads)."""
 
     def _run(self) -> None:
         return None
@@ -75,7 +76,8 @@ class RetiredError(RuleEngineError):
 
 def _action(c: Any) -> None:
     """The `run` durable-rules requires per rule; never called: `fire` reads the rule name
-    from the engine itself. One parameter, as two would make durable treat it as async (D9)."""
+    from the engine itself. One parameter, as two would make durable treat it as async
+    (docs/hazards.md#engine-actions)."""
 
 
 class Engine:
@@ -108,7 +110,7 @@ class Engine:
             return Loaded(name, host.get_ruleset(name)._handle, self._new_session())
 
     def unload(self, loaded: Loaded) -> None:
-        """Detach a version from the Host and free its engine memory (D11)."""
+        """Detach a version from the Host and free its engine memory (docs/hazards.md#engine-reload)."""
         with self._lock:
             if loaded.retired:
                 return
@@ -181,7 +183,7 @@ def _rule_name(message_json: str) -> str:
     """The rule name from an action message `{"<name>":{...the matched event...}}`.
 
     Rule names are our ids (`[a-z0-9_.-]`, schema.py) or the catch-all, so the name is the
-    text between the first two quotes; slicing it is ~4 µs cheaper than parsing the echoed
+    text between the first two quotes; slicing it is much cheaper than parsing the echoed
     event. Any other shape is an engine fault (the post is then refused).
     """
     end = message_json.find('"', 2)
@@ -191,7 +193,8 @@ def _rule_name(message_json: str) -> str:
 
 
 def _code(exc: Exception) -> str:
-    """The engine's numeric error code, never its text (which can hold the event, D7)."""
+    """The engine's numeric error code, never its text, which can hold the event
+    (docs/hazards.md#engine-exception-text)."""
     digits = str(exc).rsplit(" ", 1)[-1] if isinstance(exc, durable_rules_engine.error) else ""
     return f"code {digits}" if digits.isdigit() else "no code"
 

@@ -2,11 +2,11 @@
 
 Only the fields the active rules reference are sent, under generated keys (`f0`, `f1`…), so
 request-controlled names never reach the engine and the event stays far below its
-253-property limit (D5). A value of the wrong type, a non-finite number, an over-long or
-non-UTF-8 string counts as missing. Numbers are clamped to ±1e15 and rounded to 4 decimals:
-durable-rules rejects JSON numbers in exponent notation (error 204), which Python emits
-below 1e-4 and from 1e16. Rule literals are limited to ±1e12, so clamping never changes an
-outcome.
+253-property limit (docs/hazards.md#engine-malformed-events). A value of the wrong type, a
+non-finite number, an over-long or non-UTF-8 string counts as missing. Numbers are clamped
+to ±1e15 and rounded to 4 decimals: durable-rules rejects JSON numbers in exponent
+notation (error 204), which Python emits below 1e-4 and from 1e16. Rule literals are
+limited to ±1e12, so clamping never changes an outcome.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def _clean_number(value: object) -> Fact | None:
     if not math.isfinite(number):
         return None
     number = max(-NUMBER_CLAMP, min(NUMBER_CLAMP, number))
-    # round(x, 4) converts through decimal digits (~0.4 µs). Whole numbers need no rounding,
+    # round(x, 4) converts through decimal digits (slow on this path). Whole numbers need no rounding,
     # nor do numbers that already have at most 4 decimals (89.9, 19.99): x is then the double
     # nearest to k / 10^4, which round() would return. Below 2^30 a double is within 1e-7 of
     # its decimal, so that test cannot be fooled; tests/decision/tiers/rules/test_evaluation.py checks

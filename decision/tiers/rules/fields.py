@@ -1,8 +1,8 @@
 """The request fields a rule condition may reference, each with one type.
 
-Typing every field is what stops YAML 1.1 coercions (`region: NO` read as a boolean, Y7) and
-the engine's own type confusion (`"abc"` satisfying `> 0`, D5): a comparison whose value has
-the wrong type is a validation error, and a request value of the wrong type never reaches
+Typing every field is what stops YAML 1.1 coercions (`region: NO` read as a boolean) and
+the engine's own type confusion (`"abc"` satisfying `> 0`), both in docs/hazards.md: a
+comparison whose value has the wrong type is a validation error, and a request value of the wrong type never reaches
 the engine (it counts as missing).
 """
 

@@ -1,9 +1,10 @@
 """Read rule files safely: confined to the rules root, size-capped, safe YAML with line marks.
 
-Refused before any rule logic runs: files over the size cap (checked before parsing, Y4),
-paths or symlinks leaving the root (Y8), non-UTF-8 text, YAML syntax errors, anchors and
-aliases (billion laughs, Y2/Y3), duplicate keys (Y6) and non-string keys. Tags other than
-the YAML core schema are refused by the safe constructor (Y1).
+Refused before any rule logic runs: files over the size cap (checked before parsing),
+paths or symlinks leaving the root, non-UTF-8 text, YAML syntax errors, anchors and
+aliases (billion laughs), duplicate keys and non-string keys. Tags other than the YAML
+core schema are refused by the safe constructor. Why each matters: docs/hazards.md,
+sections yaml-unsafe, yaml-bomb, yaml-coercion and yaml-paths.
 """
 
 from __future__ import annotations

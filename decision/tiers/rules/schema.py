@@ -1,7 +1,7 @@
 """The YAML rule-file format as strict pydantic models (extra keys and wrong types refused).
 
 Strict typing is deliberate: YAML 1.1 turns `NO` into a boolean and `1.10` into a float
-(Y7); in strict mode those never pass as strings. Conditions (`when`) are parsed by
+(docs/hazards.md#yaml-coercion); in strict mode those never pass as strings. Conditions (`when`) are parsed by
 `condition.py`, which knows the field registry and gives better messages.
 """
 

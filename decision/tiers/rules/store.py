@@ -5,7 +5,8 @@ poll interval (debounce; a file still being written is not activated). The candi
 compiled, loaded into the engine and must pass its own `tests:` before it is published
 with one reference swap (HotSwap), after which the old version is unloaded. A refused
 candidate leaves the serving version untouched; its error is logged once and shown in
-`status()`. Parsing runs in this interpreter: the file-size cap bounds the stall (Y5).
+`status()`. Parsing runs in this interpreter: the file-size cap bounds the stall
+(docs/hazards.md#yaml-bomb).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from pathlib import Path
 
 from decision import metrics
 from decision.domain import Request
-from decision.pipeline.tier import RuleOutcome
 from decision.reload.hotswap import HotSwap
 from decision.tiers.rules import casefile
 from decision.tiers.rules.active import ActiveRuleset
@@ -27,6 +27,7 @@ from decision.tiers.rules.compiler import compile_path
 from decision.tiers.rules.engine import RetiredError
 from decision.tiers.rules.errors import RuleEngineError, RuleFileError
 from decision.tiers.rules.loader import rule_files
+from decision.tiers.rules.outcome import RuleOutcome
 
 log = logging.getLogger(__name__)
 Fingerprint = tuple[tuple[str, int, int], ...]
@@ -42,7 +43,7 @@ def fingerprint(path: Path) -> Fingerprint:
 
 
 def self_test(active: ActiveRuleset) -> None:
-    """Run the ruleset's own test cases; any failure refuses the version (TR7)."""
+    """Run the ruleset's own test cases; any failure refuses the version."""
     failures = [r for r in casefile.run_all(active) if not r.passed]
     if failures:
         raise RuleFileError.collect(
@@ -66,6 +67,11 @@ class RulesetStore:
         self._thread: threading.Thread | None = None
         self._seen: Fingerprint | None = None
         self._last_error = ""
+
+    @property
+    def path(self) -> Path:
+        """The rules folder (or file) this store watches."""
+        return self._path
 
     @property
     def ready(self) -> bool:

@@ -4,7 +4,7 @@ Negations are pushed down to the leaves (`not (a > 1)` → `a <= 1`), since dura
 no `not`. Missing fields make a comparison unknown, as in SQL: its negation is unknown too,
 so `not` never matches a request that lacks the field; `missing` tests absence. Every rule
 also requires its placement and window, and a catch-all rule is compiled last with the
-lowest priority so that every post matches (D3).
+lowest priority so that every post matches (docs/hazards.md#engine-no-match-free).
 
 The engine walks matching alpha nodes with a fixed stack of 64 (`MAX_STACK_SIZE`, error 303;
 a `delete_state` after that error frees an invalid pointer and aborts the process). The

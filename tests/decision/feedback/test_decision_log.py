@@ -10,8 +10,17 @@ from prometheus_client import REGISTRY
 
 from decision.domain import Decision, FallbackReason, Item, Provenance, Request, Source
 from decision.feedback.decision_log import DecisionLog, read_decision_log, record_for
+from decision.pipeline.context import RequestContext
+from tests.fakes import no_sources
 
 REQUEST = Request(user_id="u-42", placement="home_banner", request_id="r-1", consent=True)
+CONTEXT = RequestContext(REQUEST, datetime(2026, 11, 25, 9, 30, tzinfo=UTC), None, 1, no_sources())
+
+
+def without_consent() -> RequestContext:
+    return RequestContext(REQUEST._replace(consent=False), CONTEXT.now, None, 1, no_sources())
+
+
 LONG = 60.0  # a flush interval no test waits for: only close() makes these writers write
 
 
@@ -52,9 +61,9 @@ def test_lines_are_the_records_as_compact_json(tmp_path: Path) -> None:
     decisions = [make_decision(f"d-{i}") for i in range(3)]
     decisions.append(decisions[0]._replace(decision_id="d-µs", decided_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)))
     for decision in decisions:
-        log.append(decision, REQUEST)
+        log.append(decision, CONTEXT)
     assert log.close()
-    records = [as_json(record_for(d, REQUEST)) for d in decisions]
+    records = [as_json(record_for(d, CONTEXT)) for d in decisions]
     expected = [json.dumps(r, separators=(",", ":"), ensure_ascii=False) + "\n" for r in records]
     assert log.path.read_text(encoding="utf-8").splitlines(keepends=True) == expected
     assert list(read_decision_log(log.path)) == records
@@ -66,7 +75,7 @@ def test_the_writer_is_not_woken_per_record(tmp_path: Path) -> None:
     log = DecisionLog(tmp_path / "d.jsonl", max_queue=2000, flush_interval=LONG, wake_at=1000)
     log.start()
     for i in range(999):
-        log.append(make_decision(str(i)), REQUEST)
+        log.append(make_decision(str(i)), CONTEXT)
     assert (log.written, log.batches) == (0, 0)
     assert log.path.read_bytes() == b""
     assert log.close()
@@ -78,7 +87,7 @@ def test_the_writer_wakes_once_enough_records_wait(tmp_path: Path) -> None:
     log = DecisionLog(tmp_path / "d.jsonl", max_queue=2000, flush_interval=LONG, wake_at=100)
     log.start()
     for i in range(1000):
-        log.append(make_decision(str(i)), REQUEST)
+        log.append(make_decision(str(i)), CONTEXT)
     deadline = time.monotonic() + 5
     while log.written < 1000 and time.monotonic() < deadline:  # long before the timer
         time.sleep(0.005)
@@ -91,7 +100,7 @@ def test_the_writer_writes_on_its_timer_without_close(tmp_path: Path) -> None:
     log = DecisionLog(tmp_path / "d.jsonl", flush_interval=0.01)
     log.start()
     for i in range(3):
-        log.append(make_decision(str(i)), REQUEST)
+        log.append(make_decision(str(i)), CONTEXT)
     deadline = time.monotonic() + 5
     while log.written < 3 and time.monotonic() < deadline:  # the condition, bounded; not a fixed sleep
         time.sleep(0.005)
@@ -103,7 +112,7 @@ def test_a_full_queue_drops_and_counts_without_blocking(tmp_path: Path) -> None:
     log = DecisionLog(tmp_path / "d.jsonl", max_queue=2)  # no writer started: nothing drains
     before = dropped_total()
     for i in range(5):
-        log.append(make_decision(str(i)), REQUEST)
+        log.append(make_decision(str(i)), CONTEXT)
     assert log.dropped == 3
     assert dropped_total() == before + 3
     assert log.close()  # what never got written counts as dropped too
@@ -115,10 +124,10 @@ def test_close_writes_everything_queued_and_drops_what_comes_after(tmp_path: Pat
     log = DecisionLog(tmp_path / "d.jsonl", max_queue=20000, flush_interval=LONG)
     log.start()
     for i in range(5000):
-        log.append(make_decision(str(i)), REQUEST)
+        log.append(make_decision(str(i)), CONTEXT)
     assert log.close(timeout=30)
     assert logged_ids(log.path) == [str(i) for i in range(5000)]
-    log.append(make_decision("late"), REQUEST)
+    log.append(make_decision("late"), CONTEXT)
     assert (log.written, log.dropped) == (5000, 1)
 
 
@@ -126,10 +135,10 @@ def test_a_non_finite_score_drops_that_record_and_counts_it(tmp_path: Path) -> N
     log = DecisionLog(tmp_path / "d.jsonl", flush_interval=LONG)
     log.start()
     before = dropped_total()
-    log.append(make_decision("ok-1"), REQUEST)
-    log.append(make_decision("nan", items=(Item("shoes", float("nan"), 1),)), REQUEST)
-    log.append(make_decision("inf", items=(Item("shoes", 0.5, 1), Item("bags", float("-inf"), 2))), REQUEST)
-    log.append(make_decision("ok-2"), REQUEST)
+    log.append(make_decision("ok-1"), CONTEXT)
+    log.append(make_decision("nan", items=(Item("shoes", float("nan"), 1),)), CONTEXT)
+    log.append(make_decision("inf", items=(Item("shoes", 0.5, 1), Item("bags", float("-inf"), 2))), CONTEXT)
+    log.append(make_decision("ok-2"), CONTEXT)
     assert log.close()
     assert logged_ids(log.path) == ["ok-1", "ok-2"]
     assert b"null" not in log.path.read_bytes()
@@ -140,9 +149,9 @@ def test_a_non_finite_score_drops_that_record_and_counts_it(tmp_path: Path) -> N
 def test_a_record_that_cannot_be_serialised_is_dropped_alone(tmp_path: Path) -> None:
     log = DecisionLog(tmp_path / "d.jsonl", flush_interval=LONG)
     log.start()
-    log.append(make_decision("ok-1"), REQUEST)
-    log.append(make_decision("bad", items=(Item({"a set"}, 0.5, 1),)), REQUEST)  # type: ignore[arg-type]
-    log.append(make_decision("ok-2"), REQUEST)
+    log.append(make_decision("ok-1"), CONTEXT)
+    log.append(make_decision("bad", items=(Item({"a set"}, 0.5, 1),)), CONTEXT)  # type: ignore[arg-type]
+    log.append(make_decision("ok-2"), CONTEXT)
     assert log.close()
     assert logged_ids(log.path) == ["ok-1", "ok-2"]
     assert (log.written, log.dropped) == (2, 1)
@@ -160,7 +169,7 @@ def test_reading_skips_a_torn_last_line_and_names_a_bad_one(tmp_path: Path) -> N
 def test_a_log_without_consent_has_no_user_id(tmp_path: Path) -> None:
     log = DecisionLog(tmp_path / "d.jsonl", flush_interval=LONG)
     log.start()
-    log.append(make_decision(), REQUEST._replace(consent=False))
+    log.append(make_decision(), without_consent())
     assert log.close()
     assert b"u-42" not in log.path.read_bytes()
     assert list(read_decision_log(log.path)) == [
@@ -183,5 +192,5 @@ def test_a_log_without_consent_has_no_user_id(tmp_path: Path) -> None:
 
 
 def test_record_keeps_the_pseudonymous_user_id_with_consent() -> None:
-    assert record_for(make_decision(), REQUEST)["user_id"] == "u-42"
-    assert "user_id" not in record_for(make_decision(), REQUEST._replace(consent=False))
+    assert record_for(make_decision(), CONTEXT)["user_id"] == "u-42"
+    assert "user_id" not in record_for(make_decision(), without_consent())

@@ -1,4 +1,4 @@
-"""The durable-rules hazards of RELIABILITY.md §1.1, exercised against the real engine."""
+"""The durable-rules hazards of docs/hazards.md, exercised against the real engine."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def test_eight_threads_give_exactly_the_sequential_results(load: Load) -> None:
 
 
 def test_rule_tier_survives_malloc_perturb() -> None:
-    """D3 crashes under MALLOC_PERTURB_: run this folder (minus the volume tests) in a child."""
+    """A no-match free (docs/hazards.md#engine-no-match-free) crashes under MALLOC_PERTURB_:
+    run this folder (minus the volume tests) in a child."""
     env = dict(os.environ, MALLOC_PERTURB_="165", PYTHONFAULTHANDLER="1")
     folder = Path(__file__).parent
     done = subprocess.run(

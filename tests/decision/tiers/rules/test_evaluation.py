@@ -112,7 +112,7 @@ def test_priorities_compile_to_engine_pri_with_catch_all_last(load: Load) -> Non
 
 
 def test_the_required_action_takes_one_parameter_and_does_nothing() -> None:
-    assert _action.__code__.co_argcount == 1  # two would make durable-rules call it async (D9)
+    assert _action.__code__.co_argcount == 1  # two would make durable-rules call it async
     assert _action(object()) is None
 
 
@@ -223,7 +223,8 @@ def test_a_rule_with_too_many_simultaneous_alternatives_is_refused(tmp_path: Pat
 
 
 def test_a_ruleset_the_engine_keeps_refusing_is_quarantined() -> None:
-    """Refused posts are not followed by delete_state, so they are bounded (D1, error 303)."""
+    """Refused posts are not followed by delete_state, so they are bounded
+    (engine error 303; docs/hazards.md#engine-session-limit)."""
     from decision.tiers.rules.engine import LEAK_LIMIT
 
     engine = Engine()

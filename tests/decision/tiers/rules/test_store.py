@@ -165,7 +165,7 @@ def test_watcher_keeps_serving_when_the_folder_disappears(store: RulesetStore, t
 
 
 def test_symlinked_folder_swap_activates_the_new_folder(tmp_path: Path) -> None:
-    """The Envoy-style deploy: `ln -s v2 new && mv -T new current` (TR10)."""
+    """The Envoy-style deploy: `ln -s v2 new && mv -T new current`."""
     for version in ("v1", "v2"):
         write(tmp_path / version, RULES.format(v=version))
     current = tmp_path / "current"
