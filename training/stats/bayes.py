@@ -4,29 +4,35 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from scipy import integrate, stats
 
-# Integration window: beyond these posterior tail masses the integrand is below double precision.
+# Posterior tail mass left out of the integration window (far below what is reported).
 _TAIL = 1e-12
+# Nodes across each posterior's window: Simpson's rule on them is exact to ~1e-9 even when
+# one posterior is a hundred times narrower than the other (tested against a closed form).
+_NODES = 2001
 
 
 def chance_to_beat_control(successes: int, exposures: int, control_successes: int, control_exposures: int) -> float:
     """P(rate_arm > rate_control) with independent Beta(1, 1) priors, by numerical integration.
 
-    P = integral of pdf_arm(x) * cdf_control(x) dx over [0, 1]. Integrating only where either
-    posterior has mass (and telling `quad` where the peaks are) keeps it accurate when the
-    posteriors are narrow (hundreds of thousands of exposures).
+    P = integral of pdf_arm(x) * cdf_control(x) dx. Outside the arm posterior's central
+    1 - 2e-12 the integrand is negligible, so the integral runs over that window only, on a grid
+    that is also dense across the control posterior (its cdf may rise steeply inside the window).
+    Vectorised: two scipy calls instead of thousands of scalar ones from an adaptive routine.
     """
     if exposures <= 0 or control_exposures <= 0:
         return math.nan
     arm = stats.beta(1 + successes, 1 + exposures - successes)
     control = stats.beta(1 + control_successes, 1 + control_exposures - control_successes)
-    low = min(arm.ppf(_TAIL), control.ppf(_TAIL))
-    high = max(arm.isf(_TAIL), control.isf(_TAIL))
-    value, _ = integrate.quad(
-        lambda x: arm.pdf(x) * control.cdf(x), low, high, points=[arm.mean(), control.mean()], limit=200, epsabs=1e-10
+    low, high = float(arm.ppf(_TAIL)), float(arm.isf(_TAIL))
+    grid = np.union1d(
+        np.linspace(low, high, _NODES), np.linspace(float(control.ppf(_TAIL)), float(control.isf(_TAIL)), _NODES)
     )
-    return min(max(float(value), 0.0), 1.0)
+    grid = grid[(grid >= low) & (grid <= high)]
+    value = float(integrate.simpson(arm.pdf(grid) * control.cdf(grid), x=grid))
+    return min(max(value, 0.0), 1.0)
 
 
 def normal_chance_to_beat_control(difference: float, standard_error: float) -> float:

@@ -41,3 +41,8 @@ def test_normal_version_for_means() -> None:
     assert normal_chance_to_beat_control(0.0, 1.0) == pytest.approx(0.5)
     assert normal_chance_to_beat_control(1.96, 1.0) == pytest.approx(0.975, abs=1e-4)
     assert normal_chance_to_beat_control(0.3, 0.0) == 1.0
+
+
+@pytest.mark.parametrize("counts", [(10, 100, 50_000, 1_000_000), (3, 10, 7_000, 10_000), (900, 10_000, 5, 40)])
+def test_posteriors_of_very_different_widths_still_match_the_closed_form(counts: tuple[int, int, int, int]) -> None:
+    assert chance_to_beat_control(*counts) == pytest.approx(_closed_form(*counts), abs=1e-7)
