@@ -52,9 +52,11 @@ def evaluate_policy(
     return result
 
 
-def check_on_open_bandit_data(html: Path, echo: Echo, root: Path = DEFAULT_ROOT) -> UniformCheck:
+def check_on_open_bandit_data(
+    html: Path, echo: Echo, root: Path = DEFAULT_ROOT, config: OpeConfig | None = None
+) -> UniformCheck:
     """The uniform policy's click rate from the bts logs against the random logs' own, per campaign."""
-    check = uniform_check(root)
+    check = uniform_check(root, config)
     shown = check.rows.assign(
         ESS=[f"{ess:,.1f}" for ess in check.rows["ESS"]], z=[f"{z:+.2f}" for z in check.rows["z"]]
     )

@@ -83,9 +83,11 @@ def _numbers(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
 def _refuse_rows(frame: pd.DataFrame, bad: np.ndarray, column: str, source: str, expected: str) -> None:
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        value = frame[column].iloc[first]
+        value = value.item() if isinstance(value, np.generic) else value  # 0.0, not np.float64(0.0)
         raise LogError(
             f"{source}: column {column} must be {expected}; {int(bad.sum())} row(s) are not, "
-            f"first at row {frame.index[first]!r}: {frame[column].iloc[first]!r}"
+            f"first at row {frame.index[first]!r}: {value!r}"
         )
 
 
