@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 CAVEAT = (
-    "SE is the delta-method standard error, the interval the Poisson-bootstrap percentile interval. "
+    "SE is the delta-method standard error, the interval the bootstrap percentile interval. "
     "Both hold the cross-fitted reward model fixed, so DM's look far narrower than its real error: "
     "its bias (where the model is wrong) is not in them. ESS = (sum w)^2 / sum w^2 of the importance weights."
 )
@@ -54,7 +54,7 @@ def _heading(result: OpeResult) -> str:
     return (
         f"Policy {result.policy!r} on {result.source}: {result.decisions:,} decisions, {result.actions} actions, "
         f"{result.positive_rewards:,} positive rewards with weight > 0; reward model: {result.reward_model}; "
-        f"{result.replicates:,} bootstrap replicates (seed {result.config.seed})."
+        f"{result.replicates:,} {result.bootstrap} bootstrap replicates (seed {result.config.seed})."
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from training.ope.bootstrap import DEFAULT_REPLICATES, MAX_DRAWS, percentile_interval, poisson_bootstrap
+from training.ope.bootstrap import DEFAULT_REPLICATES, MAX_DRAWS, bootstrap_sums, percentile_interval
 from training.ope.estimators import (
     MIN_EFFECTIVE_SAMPLE,
     MIN_POSITIVE_REWARDS,
@@ -74,6 +74,7 @@ class OpeResult:
     positive_rewards: int  # decisions with reward > 0 and weight > 0
     reward_model: str
     replicates: int
+    bootstrap: str  # "poisson" or "multinomial" (see training.ope.bootstrap)
     config: OpeConfig
 
     def estimate(self, estimator: str) -> Estimate:
@@ -129,7 +130,7 @@ def run_ope(
     chosen[LOGGED] = logged_mean(reward)
     columns = np.column_stack([array for t in chosen.values() for array in (t.numerator, t.denominator)])
     progress("bootstrap")
-    boot = poisson_bootstrap(columns, config.seed, config.replicates, config.max_draws)
+    boot = bootstrap_sums(columns, config.seed, config.replicates, config.max_draws)
     flag = thin_data_flag(weights, reward, config.min_effective_sample, config.min_positive_rewards)
     ess = effective_sample_size(weights)
     results = []
@@ -159,5 +160,6 @@ def run_ope(
         positive_rewards=int(((reward > 0) & (weights > 0)).sum()),
         reward_model=model,
         replicates=boot.replicates,
+        bootstrap=boot.method,
         config=config,
     )
