@@ -51,11 +51,18 @@ def _error_bars(axes: Axes, values: np.ndarray, positions: np.ndarray, errors: n
 
 
 def _heading(result: OpeResult) -> str:
-    return (
+    heading = (
         f"Policy {result.policy!r} on {result.source}: {result.decisions:,} decisions, {result.actions} actions, "
         f"{result.positive_rewards:,} positive rewards with weight > 0; reward model: {result.reward_model}; "
         f"{result.replicates:,} {result.bootstrap} bootstrap replicates (seed {result.config.seed})."
     )
+    if result.certain_decisions:
+        heading += (
+            f" {result.certain_decisions / result.decisions:.1%} of the decisions were logged with probability 1 "
+            "(deterministic tiers): the logs hold no reward for other actions there, so IPS, SNIPS and DR count what "
+            "the policy would earn by choosing differently as nothing; leave them out (read_joined sources=...)."
+        )
+    return heading
 
 
 def _estimates_figure(result: OpeResult) -> Figure:

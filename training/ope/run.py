@@ -72,6 +72,7 @@ class OpeResult:
     estimates: tuple[Estimate, ...]
     weights: np.ndarray = field(repr=False)  # importance weight of every decision
     positive_rewards: int  # decisions with reward > 0 and weight > 0
+    certain_decisions: int  # decisions logged with probability 1: no other action was possible there
     reward_model: str
     replicates: int
     bootstrap: str  # "poisson" or "multinomial" (see training.ope.bootstrap)
@@ -158,6 +159,7 @@ def run_ope(
         estimates=tuple(results),
         weights=weights,
         positive_rewards=int(((reward > 0) & (weights > 0)).sum()),
+        certain_decisions=int((logged.propensity == 1.0).sum()),
         reward_model=model,
         replicates=boot.replicates,
         bootstrap=boot.method,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.training.ope.test_obd import MISSING, OBD
 from training.ope.command import check_on_open_bandit_data, evaluate_policy, read_logs
-from training.ope.logged import LogError
+from training.ope.logged import LogError, LoggedFeedback
 from training.ope.run import OpeConfig
 from training.ope.simulate import make_world, simulate_logs
 
@@ -43,6 +44,17 @@ def test_the_open_bandit_check_prints_its_verdict_and_writes_its_page(tmp_path: 
     assert "IPS and SNIPS within 1.96 combined SE in every campaign: yes" in lines
     assert "women" in lines[0]
     assert "data:image/png;base64,iVBOR" in (tmp_path / "obd.html").read_text()
+
+
+def test_decisions_logged_with_certainty_are_pointed_out(tmp_path: Path) -> None:
+    logged = simulate_logs(make_world(0), 2_000, seed=3)
+    certain = LoggedFeedback(
+        **{**logged.__dict__, "propensity": np.where(np.arange(2_000) < 500, 1.0, logged.propensity)}
+    )
+    lines: list[str] = []
+    config = OpeConfig(estimators=("IPS",), replicates=200)
+    evaluate_policy(certain, "uniform", tmp_path / "certain.html", lines.append, config)
+    assert "25.0% of the decisions were logged with probability 1" in "\n".join(lines)
 
 
 def test_an_unknown_log_format_is_refused() -> None:
