@@ -1,0 +1,1 @@
+"""The experiments tier: experiment files, sticky assignment, allocation, the tier itself."""

@@ -1,0 +1,1 @@
+"""Offline studies of the serving bandits: how much each allocation mode loses while it learns."""
