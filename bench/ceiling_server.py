@@ -53,10 +53,12 @@ def fixed_response() -> pb.DecideResponse:
 
 
 class TrivialDecision(pb_grpc.DecisionServiceServicer):
-    """Decide returns a constant; DecideBatch returns that constant once per entry."""
+    """Decide returns a constant; DecideBatch returns that constant once per entry; outcomes
+    are acknowledged without being looked at."""
 
     def __init__(self) -> None:
         self._response = fixed_response()
+        self._accepted = pb.ReportOutcomeResponse()
 
     def Decide(self, request: pb.DecideRequest, context: grpc.ServicerContext) -> pb.DecideResponse:
         return self._response
@@ -64,6 +66,18 @@ class TrivialDecision(pb_grpc.DecisionServiceServicer):
     def DecideBatch(self, request: pb.DecideBatchRequest, context: grpc.ServicerContext) -> pb.DecideBatchResponse:
         results = [pb.DecideBatchResult(response=self._response) for _ in request.requests]
         return pb.DecideBatchResponse(results=results)
+
+    def ReportOutcome(
+        self, request: pb.ReportOutcomeRequest, context: grpc.ServicerContext
+    ) -> pb.ReportOutcomeResponse:
+        return self._accepted
+
+    def ReportOutcomeBatch(
+        self, request: pb.ReportOutcomeBatchRequest, context: grpc.ServicerContext
+    ) -> pb.ReportOutcomeBatchResponse:
+        return pb.ReportOutcomeBatchResponse(
+            results=[pb.ReportOutcomeResult(response=self._accepted) for _ in request.outcomes]
+        )
 
 
 def serve(listen: str, port_file: Path | None, workers: int, max_concurrent_rpcs: int) -> None:

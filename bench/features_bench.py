@@ -40,6 +40,7 @@ def percentiles(func: object, calls: int = CALLS) -> str:
 
 def sample_files(tmp: Path) -> tuple[Path, Path]:
     from decision.sources.profiles import write_snapshot
+    from training.defaults import pseudonymizer
     from training.features import build, snapshot_time
     from training.generate import World, write
     from training.io import DataPaths, load
@@ -47,7 +48,7 @@ def sample_files(tmp: Path) -> tuple[Path, Path]:
     world = World(1)
     world.run(50_000)
     write(tmp, world)
-    inputs = load(DataPaths.in_dir(tmp))
+    inputs = load(DataPaths.in_dir(tmp), pseudonymizer())
     _, profiles = build(inputs.events, inputs.catalog)
     write_snapshot(tmp / "profiles.jsonl", profiles, snapshot_time(inputs.events))
     return tmp / "profiles.jsonl", tmp / "catalog.json"

@@ -28,6 +28,7 @@ RESULTS = ROOT / "bench" / "results"
 def train_one(data: Path) -> dict[str, float]:
     """Run in the child: the training pipeline on one data folder, timed by stage."""
     sys.path.insert(0, str(ROOT))
+    from training.defaults import pseudonymizer
     from training.features import build
     from training.io import DataPaths, load
     from training.pipeline import Prepared, evaluate_booster
@@ -36,7 +37,7 @@ def train_one(data: Path) -> dict[str, float]:
 
     out: dict[str, float] = {}
     t = time.perf_counter()
-    inputs = load(DataPaths.in_dir(data))
+    inputs = load(DataPaths.in_dir(data), pseudonymizer())
     out["load_s"] = time.perf_counter() - t
     t = time.perf_counter()
     dataset, profiles = build(inputs.events, inputs.catalog)

@@ -20,7 +20,7 @@ from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
 #: Settings given as JSON on the command line (as in their environment variables).
-_JSON_SETTINGS = ("tiers", "placements")
+_JSON_SETTINGS = ("tiers", "placements", "outcome_types")
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 

@@ -81,12 +81,18 @@ class Request(NamedTuple):
 
 
 class Item(NamedTuple):
-    """One piece of content to show, with its rendering parameters."""
+    """One piece of content to show, with its rendering parameters.
+
+    `probability` is the probability with which this item was chosen for its rank: 1.0 for
+    a deterministic tier; exploring tiers (experiments, bandits) log their own, so any other
+    policy can later be evaluated off-policy on the service's logs.
+    """
 
     content_id: str
     score: float
     rank: int
     parameters: Mapping[str, str] = NO_PARAMETERS
+    probability: float = 1.0
 
 
 class Provenance(NamedTuple):
@@ -115,3 +121,24 @@ class Decision(NamedTuple):
     items: tuple[Item, ...]
     provenance: Provenance
     decided_at: datetime
+
+
+#: Outcome types every server accepts; others must be declared (setting `outcome_types`).
+BUILT_IN_OUTCOMES = ("impression", "click", "add_to_cart", "conversion")
+
+
+class Outcome(NamedTuple):
+    """What happened after a decision, as reported (validated, not yet matched to it).
+
+    `idempotency_key` is never empty once validated: the caller's, or one derived from the
+    decision, type and content. `user_id` is empty without consent and is never logged.
+    """
+
+    decision_id: str
+    outcome_type: str
+    content_id: str
+    value: float
+    occurred_at: datetime | None
+    idempotency_key: str
+    user_id: str = ""
+    consent: bool = False

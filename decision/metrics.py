@@ -34,7 +34,21 @@ REGISTRY_POLL_AGE = Gauge(
     "decision_model_registry_last_poll_timestamp_seconds",
     "Unix time of the last successful registry poll.",
 )
-DECISION_LOG_DROPPED = Counter("decision_log_dropped_total", "Decisions not written to the decision log (queue full).")
+FEEDBACK_DROPPED = Counter(
+    "decision_feedback_dropped_total",
+    "Records not written to a feedback log (decisions, outcomes), by log and reason.",
+    ["log", "reason"],
+)
+FEEDBACK_WRITE_FAILURES = Counter(
+    "decision_feedback_write_failures_total",
+    "Failed attempts to open or write a feedback log file (unwritable path, full disk), by log.",
+    ["log"],
+)
+OUTCOMES = Counter(
+    "decision_outcomes_total",
+    "Outcomes reported, by type and result (accepted, duplicate: counted once).",
+    ["type", "result"],
+)
 GC_PAUSES = Histogram(
     "decision_gc_pause_seconds",
     "Time each garbage collection held the GIL (every request waits), by generation.",

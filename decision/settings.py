@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PLACEMENTS: dict[str, tuple[str, ...]] = {
@@ -53,6 +53,21 @@ class Settings(BaseSettings):
     decision_log_path: Path | None = Field(
         Path("var/decisions.jsonl"), description="decision log (JSON lines); empty disables"
     )
+    outcome_log_path: Path | None = Field(
+        Path("var/outcomes.jsonl"), description="outcome log (JSON lines) of ReportOutcome; empty disables"
+    )
+    outcome_types: tuple[str, ...] = Field(
+        (),
+        description='outcome types accepted besides impression, click, add_to_cart and conversion, JSON: ["signup"]',
+    )
+    user_key_path: Path = Field(
+        Path("var/user.key"),
+        description="secret for pseudonymous user keys (HMAC), created owner-only on first start; "
+        "training reads the same file",
+    )
+    user_key: SecretStr | None = Field(
+        None, description="the user-key secret as hex, instead of the file (replicas must share one)"
+    )
     metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics port (0 disables)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     log_format: Literal["json", "text"] = Field("text", description="log line format")
@@ -85,7 +100,15 @@ class Settings(BaseSettings):
             raise ValueError(f"tier names must be unique; repeated: {', '.join(repeated)}")
         return value
 
-    @field_validator("port_file", "decision_log_path", mode="before")
+    @field_validator("outcome_types")
+    @classmethod
+    def _outcome_types_are_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not name or len(name) > 64 or not name.replace("_", "").isalnum() or not name.isascii():
+                raise ValueError(f"outcome type {name!r}: use 1-64 letters, digits and _")
+        return value
+
+    @field_validator("port_file", "decision_log_path", "outcome_log_path", "user_key", mode="before")
     @classmethod
     def _empty_path_is_none(cls, value: object) -> object:
         return None if value == "" else value

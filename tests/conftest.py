@@ -13,6 +13,17 @@ from decision.settings import Settings
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 from tests.fakes import decider
 
+#: One fixed user-key secret for the whole run (hex), so no test creates or reads the
+#: checkout's var/user.key and training and test servers pseudonymize users alike.
+TEST_USER_KEY = "0123456789abcdef" * 4
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fixed_user_key() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DECISION_USER_KEY", TEST_USER_KEY)
+        yield
+
 
 @pytest.fixture
 def settings() -> Settings:

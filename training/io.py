@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,14 +58,26 @@ class Inputs:
     fingerprint: str
 
 
-def load(paths: DataPaths, policy: BadRowPolicy = BadRowPolicy.FAIL) -> Inputs:
-    """Read and validate everything; raises EventLogError / CatalogError with locations."""
+def load(paths: DataPaths, pseudonymize: Callable[[str], str], policy: BadRowPolicy = BadRowPolicy.FAIL) -> Inputs:
+    """Read and validate everything; raises EventLogError / CatalogError with locations.
+
+    User ids become user keys (decision.privacy) as they are read, in every table, so nothing
+    training writes (profiles, models, reports) can hold a raw id, and served traffic (logged
+    by user key) joins the same users.
+    """
     catalog = Catalog.load(paths.catalog)
     events, report = validate(read_table(paths.events), str(paths.events), policy)
+    events["user_id"] = pseudonymized(events["user_id"], pseudonymize)
     users = load_users(paths.users) if paths.users else None
     if users is not None:
+        users.index = pseudonymized(users.index.to_series(), pseudonymize).to_numpy()
+        users.index.name = "user_id"
         events = _fill_context(events, users)
     truth = pd.read_parquet(paths.ground_truth) if paths.ground_truth else None
+    if truth is not None:
+        truth["user_id"] = pseudonymized(truth["user_id"].astype(str), pseudonymize)
+    if report.rows_without_consent:
+        log.info("left out %s event rows without personalization consent", report.rows_without_consent)
     if report.rows_dropped:
         log.warning(
             "dropped %s of %s event rows: %s",
@@ -105,6 +118,12 @@ def load_users(path: Path) -> pd.DataFrame:
         row = int(dup.to_numpy().nonzero()[0][0]) + 1
         raise EventLogError(str(path), f"row {row}, column 'user_id': repeats an earlier row")
     return users.set_index("user_id")
+
+
+def pseudonymized(user_ids: pd.Series, pseudonymize: Callable[[str], str]) -> pd.Series:
+    """Each id replaced by its user key (one HMAC per distinct id)."""
+    keys = {user_id: pseudonymize(str(user_id)) for user_id in user_ids.unique()}
+    return user_ids.map(keys).astype("string")
 
 
 def fingerprint(paths: list[Path]) -> str:

@@ -43,6 +43,7 @@ class TrainConfig:
     test: float = 0.15
     register: bool = True
     progress: bool = True
+    user_key_path: Path = defaults.USER_KEY_PATH
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class TrainResult:
 
 def prepare(cfg: TrainConfig) -> Prepared:
     """Load and validate, build point-in-time rows, write the profile snapshot, split."""
-    inputs = load(cfg.paths, cfg.bad_rows)
+    inputs = load(cfg.paths, defaults.pseudonymizer(cfg.user_key_path), cfg.bad_rows)
     with tqdm(total=len(inputs.events), desc="features", unit="ev", disable=not cfg.progress) as bar:
         dataset, profiles = build(inputs.events, inputs.catalog, bar.update)
     split = temporal(dataset, cfg.valid, cfg.test)  # fails on too little data: before writing

@@ -44,6 +44,12 @@ COLUMNS = (
     Column("device", "string", False, "mobile, desktop, tablet …"),
     Column("channel", "string", False, "web, app, email …"),
     Column("placement", "string", False, "where a clicked content was shown (home_banner …)"),
+    Column(
+        "consent",
+        "boolean",
+        False,
+        "personalization consent (true/false, 1/0, yes/no); when the column exists, only rows with consent are used",
+    ),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 
@@ -86,6 +92,7 @@ class ValidationReport:
     rows_read: int
     rows_dropped: int
     by_column: dict[str, int]
+    rows_without_consent: int = 0
 
 
 def validate(raw: pd.DataFrame, source: str, policy: BadRowPolicy) -> tuple[pd.DataFrame, ValidationReport]:
@@ -112,12 +119,16 @@ def validate(raw: pd.DataFrame, source: str, policy: BadRowPolicy) -> tuple[pd.D
     bad |= needs_content
     if problems and policy is BadRowPolicy.FAIL:
         raise EventLogError(source, sorted(problems, key=lambda p: p.row))
-    clean = df[~bad]
+    # Without a consent column every row is usable; with one, only rows that say yes.
+    no_consent = np.zeros(len(df), dtype=bool)
+    if "consent" in raw.columns:
+        no_consent = ~df["consent"].fillna(False).to_numpy(dtype=bool) & ~bad
+    clean = df[~bad & ~no_consent].drop(columns="consent")
     if clean.empty:
-        raise EventLogError(source, "every row is bad; nothing left to train on")
+        raise EventLogError(source, "every row is bad or without consent; nothing left to train on")
     clean = clean.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
     counts = Counter(p.column for p in problems)
-    return clean, ValidationReport(len(raw), int(bad.sum()), dict(counts))
+    return clean, ValidationReport(len(raw), int(bad.sum()), dict(counts), int(no_consent.sum()))
 
 
 def _check(column: Column, values: pd.Series) -> tuple[pd.Series, np.ndarray, str]:
@@ -133,6 +144,8 @@ def _check(column: Column, values: pd.Series) -> tuple[pd.Series, np.ndarray, st
         else:
             present = _present(values.astype("string"))
         return numbers.where(present), present & ~finite, "a finite number >= 0 or empty"
+    if column.kind == "boolean":
+        return _booleans(values)
     strings = values.astype("string").str.strip()
     present = _present(strings)
     text = strings.where(present)
@@ -141,6 +154,22 @@ def _check(column: Column, values: pd.Series) -> tuple[pd.Series, np.ndarray, st
     if column.required:
         return text, ~present, "a non-empty string"
     return text, np.zeros(len(values), dtype=bool), ""
+
+
+_TRUE = frozenset({"true", "1", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "no", "n", "f"})
+
+
+def _booleans(values: pd.Series) -> tuple[pd.Series, np.ndarray, str]:
+    """True/False from bools or from text; empty is missing (not granted), other text is wrong."""
+    if values.dtype == bool:
+        return values.astype("boolean"), np.zeros(len(values), dtype=bool), ""
+    text = values.astype("string").str.strip().str.lower()
+    present = _present(text)
+    truth = text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)
+    known = truth | text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)
+    typed = pd.Series(np.where(present, truth, False), index=values.index, dtype="boolean").where(present)
+    return typed, present & ~known, "true/false, 1/0 or yes/no"
 
 
 def _present(strings: pd.Series) -> np.ndarray:

@@ -17,6 +17,7 @@ from decision.domain import (
     Context,
     Decision,
     FallbackReason,
+    Outcome,
     Request,
     Source,
 )
@@ -27,6 +28,7 @@ from decision.v1 import decision_service_pb2 as pb
 _MIN_SECONDS = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
 _MAX_SECONDS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
 _NOTHING_EXCLUDED: frozenset[str] = frozenset()
+_MAX_KEY_CHARS = 128
 
 
 def request_from_pb(message: pb.DecideRequest) -> Request:
@@ -60,6 +62,24 @@ def request_from_pb(message: pb.DecideRequest) -> Request:
     )
 
 
+def outcome_from_pb(message: pb.ReportOutcomeRequest) -> Outcome:
+    """Build a domain Outcome; the key is derived here when the caller sent none."""
+    if len(message.idempotency_key) > _MAX_KEY_CHARS:
+        raise InvalidRequestError("idempotency_key", f"longer than {_MAX_KEY_CHARS} characters")
+    key = message.idempotency_key or f"{message.decision_id}|{message.outcome_type}|{message.content_id}"
+    consent = message.personalization_consent == pb.CONSENT_GRANTED
+    return Outcome(
+        decision_id=message.decision_id,
+        outcome_type=message.outcome_type,
+        content_id=message.content_id,
+        value=message.value,
+        occurred_at=_datetime(message, "occurred_at", "occurred_at"),
+        idempotency_key=key,
+        user_id=message.user_id if consent else "",
+        consent=consent,
+    )
+
+
 def response_to_pb(decision: Decision) -> pb.DecideResponse:
     """Build the wire response from a domain Decision.
 
@@ -70,7 +90,9 @@ def response_to_pb(decision: Decision) -> pb.DecideResponse:
         decision_id=decision.decision_id, request_id=decision.request_id, source=_SOURCES[decision.source]
     )
     for item in decision.items:
-        added = response.items.add(content_id=item.content_id, score=item.score, rank=item.rank)
+        added = response.items.add(
+            content_id=item.content_id, score=item.score, rank=item.rank, probability=item.probability
+        )
         if item.parameters:
             added.parameters.update(item.parameters)
     source, target = decision.provenance, response.provenance
@@ -101,7 +123,7 @@ _SOURCES = {
 _REASONS = {reason: pb.FallbackReason.Value(f"FALLBACK_REASON_{reason.name}") for reason in FallbackReason}
 
 
-def _datetime(parent: pb.Context | pb.Cart, name: str, field: str) -> datetime | None:
+def _datetime(parent: pb.Context | pb.Cart | pb.ReportOutcomeRequest, name: str, field: str) -> datetime | None:
     if not parent.HasField(name):  # type: ignore[arg-type]
         return None
     stamp: Timestamp = getattr(parent, name)

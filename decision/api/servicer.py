@@ -19,9 +19,10 @@ from prometheus_client import Histogram
 
 from decision import metrics
 from decision.api import convert
-from decision.api.validation import MAX_BATCH, validate
+from decision.api.validation import MAX_BATCH, validate, validate_outcome
 from decision.domain import Decision
 from decision.errors import InvalidRequestError
+from decision.feedback.outcomes import OutcomeRecorder
 from decision.pipeline.decider import Decider
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
@@ -32,13 +33,16 @@ T = TypeVar("T")
 _NOT_READY = "not ready: no ruleset is loaded yet (health is NOT_SERVING); retry shortly"
 _DECIDE_LATENCY = metrics.LATENCY.labels("Decide")
 _BATCH_LATENCY = metrics.LATENCY.labels("DecideBatch")
+_OUTCOME_LATENCY = metrics.LATENCY.labels("ReportOutcome")
+_OUTCOME_BATCH_LATENCY = metrics.LATENCY.labels("ReportOutcomeBatch")
 
 
 class DecisionServicer(pb_grpc.DecisionServiceServicer):
     """The gRPC face of a Decider."""
 
-    def __init__(self, decider: Decider, timeout_seconds: float) -> None:
+    def __init__(self, decider: Decider, outcomes: OutcomeRecorder, timeout_seconds: float) -> None:
         self._decider = decider
+        self._outcomes = outcomes
         self._timeout = timeout_seconds
         # Until the first ruleset is active, answering would skip the rules (opt-outs among
         # them): refuse with UNAVAILABLE, which clients retry, possibly on another replica.
@@ -57,9 +61,30 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
 
         return self._answer(context, _BATCH_LATENCY, decide_all)
 
-    def _answer(self, context: grpc.ServicerContext, latency: Histogram, work: Callable[[float], T]) -> T:
-        """The one place errors become statuses, for both RPCs; `work` gets the deadline."""
-        if not self.ready:
+    def ReportOutcome(
+        self, request: pb.ReportOutcomeRequest, context: grpc.ServicerContext
+    ) -> pb.ReportOutcomeResponse:
+        return self._answer(context, _OUTCOME_LATENCY, lambda _: self._report(request), needs_rules=False)
+
+    def ReportOutcomeBatch(
+        self, request: pb.ReportOutcomeBatchRequest, context: grpc.ServicerContext
+    ) -> pb.ReportOutcomeBatchResponse:
+        def report_all(_: float) -> pb.ReportOutcomeBatchResponse:
+            if not 1 <= len(request.outcomes) <= MAX_BATCH:
+                raise InvalidRequestError("outcomes", f"send between 1 and {MAX_BATCH} outcomes")
+            return pb.ReportOutcomeBatchResponse(results=[self._report_one(o) for o in request.outcomes])
+
+        return self._answer(context, _OUTCOME_BATCH_LATENCY, report_all, needs_rules=False)
+
+    def _answer(
+        self,
+        context: grpc.ServicerContext,
+        latency: Histogram,
+        work: Callable[[float], T],
+        needs_rules: bool = True,
+    ) -> T:
+        """The one place errors become statuses, for every RPC; `work` gets the deadline."""
+        if needs_rules and not self.ready:
             _abort(context, grpc.StatusCode.UNAVAILABLE, _NOT_READY)
         started = time.perf_counter()
         try:
@@ -87,6 +112,19 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
             code = grpc.StatusCode[exc.grpc_code].value[0]
             return pb.DecideBatchResult(error=pb.DecideError(code=code, message=_count_invalid(exc), field=exc.field))
         return pb.DecideBatchResult(response=convert.response_to_pb(decision))
+
+    def _report(self, request: pb.ReportOutcomeRequest) -> pb.ReportOutcomeResponse:
+        outcome = convert.outcome_from_pb(request)
+        validate_outcome(outcome, self._outcomes.types)
+        return pb.ReportOutcomeResponse(duplicate=self._outcomes.record(outcome))
+
+    def _report_one(self, request: pb.ReportOutcomeRequest) -> pb.ReportOutcomeResult:
+        """One batch entry, reported as ReportOutcome would; a bad entry gets its own error."""
+        try:
+            return pb.ReportOutcomeResult(response=self._report(request))
+        except InvalidRequestError as exc:
+            code = grpc.StatusCode[exc.grpc_code].value[0]
+            return pb.ReportOutcomeResult(error=pb.DecideError(code=code, message=_count_invalid(exc), field=exc.field))
 
 
 def _count_invalid(exc: InvalidRequestError) -> str:

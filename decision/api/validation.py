@@ -6,11 +6,12 @@ so a caller can fix the request without reading our code.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Collection
 
-from decision.domain import Request
+from decision.domain import Outcome, Request
 from decision.errors import InvalidRequestError
 
 MAX_ID_CHARS = 128
@@ -21,6 +22,7 @@ MAX_EXCLUDED = 1000
 MAX_RESULTS = 50
 MAX_CART_ITEMS = 100_000
 MAX_BATCH = 1000
+MAX_OUTCOME_VALUE = 1e9
 
 _ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")
 
@@ -86,3 +88,25 @@ def _check_attributes(request: Request) -> None:
             raise InvalidRequestError(f"attributes.{key}", f"longer than {MAX_ATTRIBUTE_STRING_CHARS} characters")
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidRequestError(f"attributes.{key}", "must be a finite number")
+
+
+def validate_outcome(outcome: Outcome, outcome_types: Collection[str]) -> None:
+    """Raise InvalidRequestError for the first field of a reported outcome that breaks a limit."""
+    _require_id("decision_id", outcome.decision_id)
+    if not outcome.outcome_type:
+        raise InvalidRequestError("outcome_type", f"required ({', '.join(outcome_types)})")
+    if outcome.outcome_type not in outcome_types:
+        close = difflib.get_close_matches(outcome.outcome_type[:64], outcome_types, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InvalidRequestError(
+            "outcome_type",
+            f"unknown type{hint}; accepted: {', '.join(outcome_types)} (declare others in outcome_types)",
+        )
+    if len(outcome.content_id) > MAX_ID_CHARS:
+        raise InvalidRequestError("content_id", f"longer than {MAX_ID_CHARS} characters")
+    if not outcome.content_id and outcome.outcome_type != "impression":
+        raise InvalidRequestError("content_id", "required: which of the decision's items it concerns")
+    if not math.isfinite(outcome.value) or not 0 <= outcome.value <= MAX_OUTCOME_VALUE:
+        raise InvalidRequestError("value", f"must be a finite number between 0 and {MAX_OUTCOME_VALUE:g}")
+    if len(outcome.user_id) > MAX_ID_CHARS:
+        raise InvalidRequestError("user_id", f"longer than {MAX_ID_CHARS} characters")

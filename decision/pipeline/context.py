@@ -43,6 +43,7 @@ class RequestContext:
         "_sources",
         "carried",
         "deadline",
+        "features",
         "limit",
         "now",
         "reasons",
@@ -60,6 +61,8 @@ class RequestContext:
         self.reasons: list[FallbackReason] = []
         #: provenance of tiers that passed but evaluated something worth reporting
         self.carried = NOTHING_CARRIED
+        #: the feature-set version a scoring tier built its rows with ("" if none scored)
+        self.features = ""
         self._sources = sources
         self._profile: object = _UNSET
         self._catalog: object = _UNSET
@@ -97,6 +100,17 @@ class RequestContext:
                 else _NOTHING_ELIGIBLE
             )
         return eligible
+
+    @property
+    def profile_if_looked_up(self) -> Profile | None:
+        """The profile if a tier asked for it (for the decision log, which must not look it up)."""
+        profile = self._profile
+        return None if profile is _UNSET else profile  # type: ignore[return-value]
+
+    @property
+    def eligible_if_computed(self) -> frozenset[str] | None:
+        """The eligible content if a tier asked for it, else None."""
+        return self._eligible
 
     def carry(self, provenance: Provenance) -> None:
         """Report what a passing tier evaluated; merged into the answering tier's provenance."""

@@ -15,9 +15,11 @@ from wsgiref.simple_server import WSGIServer
 
 from decision import metrics
 from decision.feedback.decision_log import DecisionLog
+from decision.feedback.outcomes import OutcomeLog, OutcomeRecorder
 from decision.pipeline.context import Sources
-from decision.pipeline.decider import Decider
+from decision.pipeline.decider import UTC_NOW, Decider
 from decision.pipeline.tier import Lifecycle, Tier
+from decision.privacy import load_pseudonymizer
 from decision.reload import heap
 from decision.reload.filewatch import WatchedFile
 from decision.runtime.tiers import build_tiers
@@ -37,10 +39,18 @@ class App:
         self.catalog = WatchedFile(settings.catalog_path, Catalog.load, "catalog")
         # Profile rows hold user ids: their load errors are logged by type only.
         self.profiles = WatchedFile(settings.profiles_path, load_profiles, "profile snapshot", log_reasons=False)
-        self.sources = Sources(self.catalog, SnapshotProfiles(self.profiles))
+        secret = settings.user_key.get_secret_value() if settings.user_key else None
+        self.pseudonymize = load_pseudonymizer(settings.user_key_path, secret)
+        self.sources = Sources(self.catalog, SnapshotProfiles(self.profiles, self.pseudonymize))
         self.tiers = build_tiers(settings.tiers, settings, self.sources)
-        self.decision_log = DecisionLog(settings.decision_log_path) if settings.decision_log_path else None
-        self.decider = Decider(self.tiers, self.sources, sink=self.decision_log.append if self.decision_log else None)
+        self.decision_log = (
+            DecisionLog(settings.decision_log_path, self.pseudonymize) if settings.decision_log_path else None
+        )
+        self.decider = Decider(self.tiers, self.sources, sink=self.decision_log.record if self.decision_log else None)
+        self.outcome_log = OutcomeLog(settings.outcome_log_path) if settings.outcome_log_path else None
+        self.outcomes = OutcomeRecorder(
+            self.outcome_log.append if self.outcome_log else None, UTC_NOW, settings.outcome_types
+        )
         self._metrics_server: WSGIServer | None = None
         self._gc_thresholds: tuple[int, int, int] | None = None  # restored by stop()
 
@@ -62,8 +72,9 @@ class App:
         """
         heap.watch_pauses()
         self._gc_thresholds = heap.collect_young_less_often()
-        if self.decision_log is not None:
-            self.decision_log.start()
+        for feedback in (self.decision_log, self.outcome_log):
+            if feedback is not None:
+                feedback.start()
         self.catalog.start()
         self.profiles.start()
         self._metrics_server = metrics.serve_metrics(self.settings.metrics_port)
@@ -75,14 +86,15 @@ class App:
                 readiness.ready_callback(index)()
 
     def stop(self) -> None:
-        """Stop background work after the server has drained; flush the decision log."""
+        """Stop background work after the server has drained; flush the decision and outcome logs."""
         for tier in reversed(self.tiers):
             if isinstance(tier, Lifecycle):
                 tier.stop()
         self.catalog.stop()
         self.profiles.stop()
-        if self.decision_log is not None:
-            self.decision_log.close()
+        for feedback in (self.decision_log, self.outcome_log):
+            if feedback is not None:
+                feedback.close()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
         if self._gc_thresholds is not None:

@@ -20,7 +20,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from decision.api.servicer import DecisionServicer
-from decision.pipeline.decider import Decider
+from decision.feedback.outcomes import OutcomeRecorder
+from decision.pipeline.decider import UTC_NOW, Decider
+from decision.privacy import UserKeyError
 from decision.runtime.app import App
 from decision.runtime.tiers import TierConfigError
 from decision.settings import Settings
@@ -59,8 +61,13 @@ class RunningServer:
         self.server.stop(grace_seconds).wait()
 
 
-def build_server(settings: Settings, decider: Decider, reuse_port: bool = False) -> RunningServer:
-    """Create and start the server on `settings.listen`; health starts NOT_SERVING."""
+def build_server(
+    settings: Settings, decider: Decider, outcomes: OutcomeRecorder | None = None, reuse_port: bool = False
+) -> RunningServer:
+    """Create and start the server on `settings.listen`; health starts NOT_SERVING.
+
+    Without an `outcomes` recorder, reported outcomes are accepted and counted but not logged.
+    """
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="decide"),
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
@@ -68,7 +75,9 @@ def build_server(settings: Settings, decider: Decider, reuse_port: bool = False)
         # port must fail loudly, not silently take half the traffic.
         options=[("grpc.so_reuseport", int(reuse_port))],
     )
-    servicer = DecisionServicer(decider, settings.decide_timeout_ms / 1000)
+    if outcomes is None:
+        outcomes = OutcomeRecorder(None, UTC_NOW, settings.outcome_types)
+    servicer = DecisionServicer(decider, outcomes, settings.decide_timeout_ms / 1000)
     pb_grpc.add_DecisionServiceServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     for name in HEALTH_SERVICES:
@@ -88,9 +97,9 @@ def serve(settings: Settings, reuse_port: bool = False) -> int:
     """Run one server process until SIGTERM/SIGINT; returns the exit code."""
     try:
         app = App(settings)
-    except TierConfigError as exc:
+    except (TierConfigError, UserKeyError) as exc:
         raise ServeError(str(exc)) from exc
-    running = build_server(settings, app.decider, reuse_port)
+    running = build_server(settings, app.decider, app.outcomes, reuse_port)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

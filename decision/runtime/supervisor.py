@@ -99,12 +99,16 @@ def _spawn(
             "processes": 1,
             "port_file": ready_file,
             "metrics_port": settings.metrics_port + index if settings.metrics_port else 0,
-            # one decision log per process: concurrent appends to one file would interleave
+            # one log per process: concurrent appends to one file would interleave
             "decision_log_path": _per_child(settings.decision_log_path, index),
+            "outcome_log_path": _per_child(settings.outcome_log_path, index),
         }
     )
     env = dict(os.environ)
-    for name, value in child.model_dump(mode="json").items():
+    dumped = child.model_dump(mode="json")
+    if child.user_key is not None:  # dumped as "**********": pass the secret itself
+        dumped["user_key"] = child.user_key.get_secret_value()
+    for name, value in dumped.items():
         key = f"DECISION_{name.upper()}"
         # None travels as "" (which Settings reads as None), so a disabled part stays disabled.
         env[key] = "" if value is None else value if isinstance(value, str) else json.dumps(value)

@@ -135,7 +135,8 @@ def epoch(moment: datetime) -> float:
 class Profile:
     """A user's aggregates over the events strictly before `as_of`.
 
-    Built by training for every decision (point in time) and once at the end of the log
+    `user_id` holds the user key (decision.privacy) wherever profiles are stored. Built by
+    training for every decision (point in time) and once at the end of the log
     for the snapshot the service reads. Treat the mappings as read-only.
     """
 

@@ -1,9 +1,10 @@
 """The per-user profile snapshot: written by training, read (only) by the service.
 
 Format: JSON lines, UTF-8. Line 1 is a header
-`{"format": "decision-profiles", "format_version": 1, "feature_set_version": …, "as_of": …,
+`{"format": "decision-profiles", "format_version": 2, "feature_set_version": …, "as_of": …,
 "users": N}`; every further line is one `Profile` (times as ISO-8601, the two count maps as
-objects). JSON lines keep the file greppable and readable with the stdlib alone; a snapshot
+objects), keyed by `user_key` (decision.privacy): the snapshot never holds a user id. JSON
+lines keep the file greppable and readable with the stdlib alone; a snapshot
 of 100k users loads in about a second.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 from decision.sources.features import FEATURE_SET_VERSION, Profile
 
 FORMAT = "decision-profiles"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: keyed by user_key instead of user_id
 _TIMES = ("as_of", "first_seen", "last_seen", "session_start")
 _INTS = ("events", "sessions", "session_events", "views", "clicks", "carts", "purchases")
 
@@ -39,14 +40,18 @@ class CurrentSnapshot(Protocol):
 
 
 class SnapshotProfiles:
-    """The snapshot training writes, as a ProfileSource; nobody is known until it loads."""
+    """The snapshot training writes, as a ProfileSource; nobody is known until it loads.
 
-    def __init__(self, snapshot: CurrentSnapshot) -> None:
+    The snapshot is keyed by user key (decision.privacy), never by user id.
+    """
+
+    def __init__(self, snapshot: CurrentSnapshot, pseudonymize: Callable[[str], str]) -> None:
         self._snapshot = snapshot
+        self._pseudonymize = pseudonymize
 
     def get(self, user_id: str) -> Profile | None:
         store = self._snapshot.current
-        return store.get(user_id) if store is not None else None
+        return store.get(self._pseudonymize(user_id)) if store is not None else None
 
 
 class ProfileStoreError(ValueError):
@@ -114,7 +119,7 @@ def write_snapshot(path: Path, profiles: Iterable[Profile], as_of: datetime) -> 
 
 def to_json(p: Profile) -> dict[str, Any]:
     """A profile as the JSON object of one snapshot line."""
-    row: dict[str, Any] = {"user_id": p.user_id}
+    row: dict[str, Any] = {"user_key": p.user_id}
     row.update({name: getattr(p, name).isoformat() for name in _TIMES})
     row["last_purchase"] = p.last_purchase.isoformat() if p.last_purchase else None
     row.update({name: getattr(p, name) for name in _INTS})
@@ -147,7 +152,7 @@ def _parse(path: Path, line_no: int, line: str) -> Profile:
         row = json.loads(line)
         last_purchase = row["last_purchase"]
         return Profile(
-            user_id=_str(row["user_id"]),
+            user_id=_str(row["user_key"]),
             as_of=datetime.fromisoformat(row["as_of"]),
             first_seen=datetime.fromisoformat(row["first_seen"]),
             last_seen=datetime.fromisoformat(row["last_seen"]),

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"decision/v1/decision_service.proto\x12\x0b\x64\x65\x63ision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x03\n\rDecideRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tplacement\x18\x03 \x01(\t\x12%\n\x07\x63ontext\x18\x04 \x01(\x0b\x32\x14.decision.v1.Context\x12\x1f\n\x04\x63\x61rt\x18\x05 \x01(\x0b\x32\x11.decision.v1.Cart\x12>\n\nattributes\x18\x06 \x03(\x0b\x32*.decision.v1.DecideRequest.AttributesEntry\x12\x13\n\x0bmax_results\x18\x07 \x01(\x05\x12\x1b\n\x13\x65xclude_content_ids\x18\x08 \x03(\t\x12\x35\n\x17personalization_consent\x18\t \x01(\x0e\x32\x14.decision.v1.Consent\x1aN\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.decision.v1.AttributeValue:\x02\x38\x01\"{\n\x07\x43ontext\x12\x0e\n\x06region\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12/\n\x0b\x63lient_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x04\x43\x61rt\x12\x12\n\nitem_count\x18\x01 \x01(\x05\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"^\n\x0e\x41ttributeValue\x12\x16\n\x0cstring_value\x18\x01 \x01(\tH\x00\x12\x16\n\x0cnumber_value\x18\x02 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x03 \x01(\x08H\x00\x42\x06\n\x04kind\"\xe5\x01\n\x0e\x44\x65\x63ideResponse\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12+\n\x06source\x18\x03 \x01(\x0e\x32\x1b.decision.v1.DecisionSource\x12 \n\x05items\x18\x04 \x03(\x0b\x32\x11.decision.v1.Item\x12+\n\nprovenance\x18\x05 \x01(\x0b\x32\x17.decision.v1.Provenance\x12.\n\ndecided_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa1\x01\n\x04Item\x12\x12\n\ncontent_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x0c\n\x04rank\x18\x03 \x01(\x05\x12\x35\n\nparameters\x18\x04 \x03(\x0b\x32!.decision.v1.Item.ParametersEntry\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa3\x02\n\nProvenance\x12\x17\n\x0fruleset_version\x18\x01 \x01(\t\x12\x0f\n\x07rule_id\x18\x02 \x01(\t\x12\x12\n\nmodel_name\x18\x03 \x01(\t\x12\x15\n\rmodel_version\x18\x04 \x01(\t\x12\x35\n\x10\x66\x61llback_reasons\x18\x05 \x03(\x0e\x32\x1b.decision.v1.FallbackReason\x12\x14\n\x0cruleset_hash\x18\x06 \x01(\t\x12\x0c\n\x04tier\x18\x07 \x01(\t\x12\x35\n\x07\x64\x65tails\x18\x08 \x03(\x0b\x32$.decision.v1.Provenance.DetailsEntry\x1a.\n\x0c\x44\x65tailsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"B\n\x12\x44\x65\x63ideBatchRequest\x12,\n\x08requests\x18\x01 \x03(\x0b\x32\x1a.decision.v1.DecideRequest\"F\n\x13\x44\x65\x63ideBatchResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.decision.v1.DecideBatchResult\"z\n\x11\x44\x65\x63ideBatchResult\x12/\n\x08response\x18\x01 \x01(\x0b\x32\x1b.decision.v1.DecideResponseH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.decision.v1.DecideErrorH\x00\x42\t\n\x07outcome\";\n\x0b\x44\x65\x63ideError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t*K\n\x07\x43onsent\x12\x17\n\x13\x43ONSENT_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43ONSENT_GRANTED\x10\x01\x12\x12\n\x0e\x43ONSENT_DENIED\x10\x02*\x9e\x01\n\x0e\x44\x65\x63isionSource\x12\x1f\n\x1b\x44\x45\x43ISION_SOURCE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44\x45\x43ISION_SOURCE_RULE\x10\x01\x12\x19\n\x15\x44\x45\x43ISION_SOURCE_MODEL\x10\x02\x12\x1b\n\x17\x44\x45\x43ISION_SOURCE_DEFAULT\x10\x03\x12\x19\n\x15\x44\x45\x43ISION_SOURCE_OTHER\x10\x05*\x8c\x03\n\x0e\x46\x61llbackReason\x12\x1f\n\x1b\x46\x41LLBACK_REASON_UNSPECIFIED\x10\x00\x12#\n\x1f\x46\x41LLBACK_REASON_NO_RULE_MATCHED\x10\x01\x12\x1f\n\x1b\x46\x41LLBACK_REASON_RULES_ERROR\x10\x02\x12\x1e\n\x1a\x46\x41LLBACK_REASON_NO_RULESET\x10\x03\x12\x1c\n\x18\x46\x41LLBACK_REASON_NO_MODEL\x10\x04\x12\x1f\n\x1b\x46\x41LLBACK_REASON_MODEL_ERROR\x10\x05\x12\x1c\n\x18\x46\x41LLBACK_REASON_DEADLINE\x10\x06\x12\'\n#FALLBACK_REASON_NO_ELIGIBLE_CONTENT\x10\x07\x12)\n%FALLBACK_REASON_RULE_CONTENT_EXCLUDED\x10\x08\x12\x1e\n\x1a\x46\x41LLBACK_REASON_TIER_ERROR\x10\t\x12\"\n\x1e\x46\x41LLBACK_REASON_NOT_APPLICABLE\x10\n2\xa6\x01\n\x0f\x44\x65\x63isionService\x12\x41\n\x06\x44\x65\x63ide\x12\x1a.decision.v1.DecideRequest\x1a\x1b.decision.v1.DecideResponse\x12P\n\x0b\x44\x65\x63ideBatch\x12\x1f.decision.v1.DecideBatchRequest\x1a .decision.v1.DecideBatchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"decision/v1/decision_service.proto\x12\x0b\x64\x65\x63ision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x03\n\rDecideRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tplacement\x18\x03 \x01(\t\x12%\n\x07\x63ontext\x18\x04 \x01(\x0b\x32\x14.decision.v1.Context\x12\x1f\n\x04\x63\x61rt\x18\x05 \x01(\x0b\x32\x11.decision.v1.Cart\x12>\n\nattributes\x18\x06 \x03(\x0b\x32*.decision.v1.DecideRequest.AttributesEntry\x12\x13\n\x0bmax_results\x18\x07 \x01(\x05\x12\x1b\n\x13\x65xclude_content_ids\x18\x08 \x03(\t\x12\x35\n\x17personalization_consent\x18\t \x01(\x0e\x32\x14.decision.v1.Consent\x1aN\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.decision.v1.AttributeValue:\x02\x38\x01\"{\n\x07\x43ontext\x12\x0e\n\x06region\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12/\n\x0b\x63lient_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x04\x43\x61rt\x12\x12\n\nitem_count\x18\x01 \x01(\x05\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"^\n\x0e\x41ttributeValue\x12\x16\n\x0cstring_value\x18\x01 \x01(\tH\x00\x12\x16\n\x0cnumber_value\x18\x02 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x03 \x01(\x08H\x00\x42\x06\n\x04kind\"\xe5\x01\n\x0e\x44\x65\x63ideResponse\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12+\n\x06source\x18\x03 \x01(\x0e\x32\x1b.decision.v1.DecisionSource\x12 \n\x05items\x18\x04 \x03(\x0b\x32\x11.decision.v1.Item\x12+\n\nprovenance\x18\x05 \x01(\x0b\x32\x17.decision.v1.Provenance\x12.\n\ndecided_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb6\x01\n\x04Item\x12\x12\n\ncontent_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x0c\n\x04rank\x18\x03 \x01(\x05\x12\x35\n\nparameters\x18\x04 \x03(\x0b\x32!.decision.v1.Item.ParametersEntry\x12\x13\n\x0bprobability\x18\x05 \x01(\x01\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa3\x02\n\nProvenance\x12\x17\n\x0fruleset_version\x18\x01 \x01(\t\x12\x0f\n\x07rule_id\x18\x02 \x01(\t\x12\x12\n\nmodel_name\x18\x03 \x01(\t\x12\x15\n\rmodel_version\x18\x04 \x01(\t\x12\x35\n\x10\x66\x61llback_reasons\x18\x05 \x03(\x0e\x32\x1b.decision.v1.FallbackReason\x12\x14\n\x0cruleset_hash\x18\x06 \x01(\t\x12\x0c\n\x04tier\x18\x07 \x01(\t\x12\x35\n\x07\x64\x65tails\x18\x08 \x03(\x0b\x32$.decision.v1.Provenance.DetailsEntry\x1a.\n\x0c\x44\x65tailsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"B\n\x12\x44\x65\x63ideBatchRequest\x12,\n\x08requests\x18\x01 \x03(\x0b\x32\x1a.decision.v1.DecideRequest\"F\n\x13\x44\x65\x63ideBatchResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.decision.v1.DecideBatchResult\"z\n\x11\x44\x65\x63ideBatchResult\x12/\n\x08response\x18\x01 \x01(\x0b\x32\x1b.decision.v1.DecideResponseH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.decision.v1.DecideErrorH\x00\x42\t\n\x07outcome\";\n\x0b\x44\x65\x63ideError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\"\xf6\x01\n\x14ReportOutcomeRequest\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\x14\n\x0coutcome_type\x18\x02 \x01(\t\x12\x12\n\ncontent_id\x18\x03 \x01(\t\x12\r\n\x05value\x18\x04 \x01(\x01\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12\x0f\n\x07user_id\x18\x07 \x01(\t\x12\x35\n\x17personalization_consent\x18\x08 \x01(\x0e\x32\x14.decision.v1.Consent\"*\n\x15ReportOutcomeResponse\x12\x11\n\tduplicate\x18\x01 \x01(\x08\"P\n\x19ReportOutcomeBatchRequest\x12\x33\n\x08outcomes\x18\x01 \x03(\x0b\x32!.decision.v1.ReportOutcomeRequest\"O\n\x1aReportOutcomeBatchResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32 .decision.v1.ReportOutcomeResult\"\x82\x01\n\x13ReportOutcomeResult\x12\x36\n\x08response\x18\x01 \x01(\x0b\x32\".decision.v1.ReportOutcomeResponseH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.decision.v1.DecideErrorH\x00\x42\x08\n\x06result*K\n\x07\x43onsent\x12\x17\n\x13\x43ONSENT_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43ONSENT_GRANTED\x10\x01\x12\x12\n\x0e\x43ONSENT_DENIED\x10\x02*\x9e\x01\n\x0e\x44\x65\x63isionSource\x12\x1f\n\x1b\x44\x45\x43ISION_SOURCE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44\x45\x43ISION_SOURCE_RULE\x10\x01\x12\x19\n\x15\x44\x45\x43ISION_SOURCE_MODEL\x10\x02\x12\x1b\n\x17\x44\x45\x43ISION_SOURCE_DEFAULT\x10\x03\x12\x19\n\x15\x44\x45\x43ISION_SOURCE_OTHER\x10\x05*\x8c\x03\n\x0e\x46\x61llbackReason\x12\x1f\n\x1b\x46\x41LLBACK_REASON_UNSPECIFIED\x10\x00\x12#\n\x1f\x46\x41LLBACK_REASON_NO_RULE_MATCHED\x10\x01\x12\x1f\n\x1b\x46\x41LLBACK_REASON_RULES_ERROR\x10\x02\x12\x1e\n\x1a\x46\x41LLBACK_REASON_NO_RULESET\x10\x03\x12\x1c\n\x18\x46\x41LLBACK_REASON_NO_MODEL\x10\x04\x12\x1f\n\x1b\x46\x41LLBACK_REASON_MODEL_ERROR\x10\x05\x12\x1c\n\x18\x46\x41LLBACK_REASON_DEADLINE\x10\x06\x12\'\n#FALLBACK_REASON_NO_ELIGIBLE_CONTENT\x10\x07\x12)\n%FALLBACK_REASON_RULE_CONTENT_EXCLUDED\x10\x08\x12\x1e\n\x1a\x46\x41LLBACK_REASON_TIER_ERROR\x10\t\x12\"\n\x1e\x46\x41LLBACK_REASON_NOT_APPLICABLE\x10\n2\xe5\x02\n\x0f\x44\x65\x63isionService\x12\x41\n\x06\x44\x65\x63ide\x12\x1a.decision.v1.DecideRequest\x1a\x1b.decision.v1.DecideResponse\x12P\n\x0b\x44\x65\x63ideBatch\x12\x1f.decision.v1.DecideBatchRequest\x1a .decision.v1.DecideBatchResponse\x12V\n\rReportOutcome\x12!.decision.v1.ReportOutcomeRequest\x1a\".decision.v1.ReportOutcomeResponse\x12\x65\n\x12ReportOutcomeBatch\x12&.decision.v1.ReportOutcomeBatchRequest\x1a\'.decision.v1.ReportOutcomeBatchResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,12 +38,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ITEM_PARAMETERSENTRY']._serialized_options = b'8\001'
   _globals['_PROVENANCE_DETAILSENTRY']._loaded_options = None
   _globals['_PROVENANCE_DETAILSENTRY']._serialized_options = b'8\001'
-  _globals['_CONSENT']._serialized_start=1824
-  _globals['_CONSENT']._serialized_end=1899
-  _globals['_DECISIONSOURCE']._serialized_start=1902
-  _globals['_DECISIONSOURCE']._serialized_end=2060
-  _globals['_FALLBACKREASON']._serialized_start=2063
-  _globals['_FALLBACKREASON']._serialized_end=2459
+  _globals['_CONSENT']._serialized_start=2434
+  _globals['_CONSENT']._serialized_end=2509
+  _globals['_DECISIONSOURCE']._serialized_start=2512
+  _globals['_DECISIONSOURCE']._serialized_end=2670
+  _globals['_FALLBACKREASON']._serialized_start=2673
+  _globals['_FALLBACKREASON']._serialized_end=3069
   _globals['_DECIDEREQUEST']._serialized_start=85
   _globals['_DECIDEREQUEST']._serialized_end=477
   _globals['_DECIDEREQUEST_ATTRIBUTESENTRY']._serialized_start=399
@@ -57,21 +57,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DECIDERESPONSE']._serialized_start=810
   _globals['_DECIDERESPONSE']._serialized_end=1039
   _globals['_ITEM']._serialized_start=1042
-  _globals['_ITEM']._serialized_end=1203
-  _globals['_ITEM_PARAMETERSENTRY']._serialized_start=1154
-  _globals['_ITEM_PARAMETERSENTRY']._serialized_end=1203
-  _globals['_PROVENANCE']._serialized_start=1206
-  _globals['_PROVENANCE']._serialized_end=1497
-  _globals['_PROVENANCE_DETAILSENTRY']._serialized_start=1451
-  _globals['_PROVENANCE_DETAILSENTRY']._serialized_end=1497
-  _globals['_DECIDEBATCHREQUEST']._serialized_start=1499
-  _globals['_DECIDEBATCHREQUEST']._serialized_end=1565
-  _globals['_DECIDEBATCHRESPONSE']._serialized_start=1567
-  _globals['_DECIDEBATCHRESPONSE']._serialized_end=1637
-  _globals['_DECIDEBATCHRESULT']._serialized_start=1639
-  _globals['_DECIDEBATCHRESULT']._serialized_end=1761
-  _globals['_DECIDEERROR']._serialized_start=1763
-  _globals['_DECIDEERROR']._serialized_end=1822
-  _globals['_DECISIONSERVICE']._serialized_start=2462
-  _globals['_DECISIONSERVICE']._serialized_end=2628
+  _globals['_ITEM']._serialized_end=1224
+  _globals['_ITEM_PARAMETERSENTRY']._serialized_start=1175
+  _globals['_ITEM_PARAMETERSENTRY']._serialized_end=1224
+  _globals['_PROVENANCE']._serialized_start=1227
+  _globals['_PROVENANCE']._serialized_end=1518
+  _globals['_PROVENANCE_DETAILSENTRY']._serialized_start=1472
+  _globals['_PROVENANCE_DETAILSENTRY']._serialized_end=1518
+  _globals['_DECIDEBATCHREQUEST']._serialized_start=1520
+  _globals['_DECIDEBATCHREQUEST']._serialized_end=1586
+  _globals['_DECIDEBATCHRESPONSE']._serialized_start=1588
+  _globals['_DECIDEBATCHRESPONSE']._serialized_end=1658
+  _globals['_DECIDEBATCHRESULT']._serialized_start=1660
+  _globals['_DECIDEBATCHRESULT']._serialized_end=1782
+  _globals['_DECIDEERROR']._serialized_start=1784
+  _globals['_DECIDEERROR']._serialized_end=1843
+  _globals['_REPORTOUTCOMEREQUEST']._serialized_start=1846
+  _globals['_REPORTOUTCOMEREQUEST']._serialized_end=2092
+  _globals['_REPORTOUTCOMERESPONSE']._serialized_start=2094
+  _globals['_REPORTOUTCOMERESPONSE']._serialized_end=2136
+  _globals['_REPORTOUTCOMEBATCHREQUEST']._serialized_start=2138
+  _globals['_REPORTOUTCOMEBATCHREQUEST']._serialized_end=2218
+  _globals['_REPORTOUTCOMEBATCHRESPONSE']._serialized_start=2220
+  _globals['_REPORTOUTCOMEBATCHRESPONSE']._serialized_end=2299
+  _globals['_REPORTOUTCOMERESULT']._serialized_start=2302
+  _globals['_REPORTOUTCOMERESULT']._serialized_end=2432
+  _globals['_DECISIONSERVICE']._serialized_start=3072
+  _globals['_DECISIONSERVICE']._serialized_end=3429
 # @@protoc_insertion_point(module_scope)

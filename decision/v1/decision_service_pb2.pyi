@@ -440,6 +440,7 @@ class Item(_message.Message):
     SCORE_FIELD_NUMBER: _builtins.int
     RANK_FIELD_NUMBER: _builtins.int
     PARAMETERS_FIELD_NUMBER: _builtins.int
+    PROBABILITY_FIELD_NUMBER: _builtins.int
     content_id: _builtins.str
     """Id of the content in the catalog (or the id a rule names)."""
     score: _builtins.float
@@ -448,6 +449,12 @@ class Item(_message.Message):
     """
     rank: _builtins.int
     """Position, 1-based, 1 = show first."""
+    probability: _builtins.float
+    """Probability in (0, 1] with which this item was chosen for this rank: 1 for
+    a deterministic tier (rules, the model's ranking, defaults); lower when a
+    tier explores (an experiment arm, a bandit). Logged with the decision so
+    other policies can be evaluated off-policy.
+    """
     @_builtins.property
     def parameters(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Parameters for rendering, e.g. "discount_code" = "CART10"."""
@@ -459,10 +466,11 @@ class Item(_message.Message):
         score: _builtins.float = ...,
         rank: _builtins.int = ...,
         parameters: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        probability: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_id", b"content_id", "parameters", b"parameters", "rank", b"rank", "score", b"score"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_id", b"content_id", "parameters", b"parameters", "probability", b"probability", "rank", b"rank", "score", b"score"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -650,3 +658,170 @@ class DecideError(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DecideError: _TypeAlias = DecideError  # noqa: Y015
+
+@_typing.final
+class ReportOutcomeRequest(_message.Message):
+    """What happened after a decision."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISION_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_TYPE_FIELD_NUMBER: _builtins.int
+    CONTENT_ID_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    PERSONALIZATION_CONSENT_FIELD_NUMBER: _builtins.int
+    decision_id: _builtins.str
+    """The decision_id of the DecideResponse this outcome follows. Required; at
+    most 128 characters.
+    """
+    outcome_type: _builtins.str
+    """What happened: "impression", "click", "add_to_cart", "conversion", or a
+    custom type the server declares (setting outcome_types). Required.
+    """
+    content_id: _builtins.str
+    """The content the outcome concerns (one of the decision's items). Optional
+    for "impression" (the whole answer was shown); at most 128 characters.
+    """
+    value: _builtins.float
+    """Money for "add_to_cart" and "conversion" (order value), in the shop's
+    currency; finite, >= 0, at most 1e9. 0 = no value.
+    """
+    idempotency_key: _builtins.str
+    """Reporting the same key again counts once. At most 128 characters. Empty
+    means "decision_id, outcome_type and content_id": one click per item of a
+    decision; send your own key to count repeated events (e.g. two purchases).
+    """
+    user_id: _builtins.str
+    """The user the decision was for, to update their live profile at once.
+    Optional; used only with personalization consent; never logged.
+    """
+    personalization_consent: Global___Consent.ValueType
+    """The user's personalization consent, as in DecideRequest."""
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp:
+        """When it happened (the client's clock). Unset means when the server
+        received it. Between the years 2000 and 2100.
+        """
+
+    def __init__(
+        self,
+        *,
+        decision_id: _builtins.str = ...,
+        outcome_type: _builtins.str = ...,
+        content_id: _builtins.str = ...,
+        value: _builtins.float = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        idempotency_key: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        personalization_consent: Global___Consent.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_id", b"content_id", "decision_id", b"decision_id", "idempotency_key", b"idempotency_key", "occurred_at", b"occurred_at", "outcome_type", b"outcome_type", "personalization_consent", b"personalization_consent", "user_id", b"user_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportOutcomeRequest: _TypeAlias = ReportOutcomeRequest  # noqa: Y015
+
+@_typing.final
+class ReportOutcomeResponse(_message.Message):
+    """The answer to one ReportOutcomeRequest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUPLICATE_FIELD_NUMBER: _builtins.int
+    duplicate: _builtins.bool
+    """True when this server had already accepted an outcome with the same
+    idempotency key: it is counted once.
+    """
+    def __init__(
+        self,
+        *,
+        duplicate: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duplicate", b"duplicate"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportOutcomeResponse: _TypeAlias = ReportOutcomeResponse  # noqa: Y015
+
+@_typing.final
+class ReportOutcomeBatchRequest(_message.Message):
+    """Many outcomes in one call."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOMES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def outcomes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReportOutcomeRequest]:
+        """1-1,000 outcomes, each validated and recorded on its own."""
+
+    def __init__(
+        self,
+        *,
+        outcomes: _abc.Iterable[Global___ReportOutcomeRequest] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcomes", b"outcomes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportOutcomeBatchRequest: _TypeAlias = ReportOutcomeBatchRequest  # noqa: Y015
+
+@_typing.final
+class ReportOutcomeBatchResponse(_message.Message):
+    """The answers, in the order of the outcomes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReportOutcomeResult]: ...
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___ReportOutcomeResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportOutcomeBatchResponse: _TypeAlias = ReportOutcomeBatchResponse  # noqa: Y015
+
+@_typing.final
+class ReportOutcomeResult(_message.Message):
+    """The answer to one entry of a batch: accepted, or why not (the same error
+    shape as a DecideBatch entry).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESPONSE_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def response(self) -> Global___ReportOutcomeResponse: ...
+    @_builtins.property
+    def error(self) -> Global___DecideError: ...
+    def __init__(
+        self,
+        *,
+        response: Global___ReportOutcomeResponse | None = ...,
+        error: Global___DecideError | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "response", b"response", "result", b"result"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "response", b"response", "result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_result: _TypeAlias = _typing.Literal["response", "error"]  # noqa: Y015
+    _WhichOneofArgType_result: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_result) -> _WhichOneofReturnType_result | None: ...
+
+Global___ReportOutcomeResult: _TypeAlias = ReportOutcomeResult  # noqa: Y015

@@ -48,6 +48,16 @@ class DecisionServiceStub:
                 request_serializer=decision_dot_v1_dot_decision__service__pb2.DecideBatchRequest.SerializeToString,
                 response_deserializer=decision_dot_v1_dot_decision__service__pb2.DecideBatchResponse.FromString,
                 _registered_method=True)
+        self.ReportOutcome = channel.unary_unary(
+                '/decision.v1.DecisionService/ReportOutcome',
+                request_serializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeRequest.SerializeToString,
+                response_deserializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeResponse.FromString,
+                _registered_method=True)
+        self.ReportOutcomeBatch = channel.unary_unary(
+                '/decision.v1.DecisionService/ReportOutcomeBatch',
+                request_serializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchRequest.SerializeToString,
+                response_deserializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchResponse.FromString,
+                _registered_method=True)
 
 
 class DecisionServiceServicer:
@@ -75,6 +85,25 @@ class DecisionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportOutcome(self, request, context):
+        """Report what happened after a decision (an impression, a click, a
+        conversion...). Accepted once it is queued for the outcome log, whether or
+        not this replica made the decision (another replica may have: outcomes are
+        matched to decisions later, by `training join`). Reporting the same
+        outcome twice (same idempotency key) counts once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportOutcomeBatch(self, request, context):
+        """Report many outcomes in one call; a bad entry gets its own error and does
+        not fail the others.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DecisionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -87,6 +116,16 @@ def add_DecisionServiceServicer_to_server(servicer, server):
                     servicer.DecideBatch,
                     request_deserializer=decision_dot_v1_dot_decision__service__pb2.DecideBatchRequest.FromString,
                     response_serializer=decision_dot_v1_dot_decision__service__pb2.DecideBatchResponse.SerializeToString,
+            ),
+            'ReportOutcome': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportOutcome,
+                    request_deserializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeRequest.FromString,
+                    response_serializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeResponse.SerializeToString,
+            ),
+            'ReportOutcomeBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportOutcomeBatch,
+                    request_deserializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchRequest.FromString,
+                    response_serializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -147,6 +186,60 @@ class DecisionService:
             '/decision.v1.DecisionService/DecideBatch',
             decision_dot_v1_dot_decision__service__pb2.DecideBatchRequest.SerializeToString,
             decision_dot_v1_dot_decision__service__pb2.DecideBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportOutcome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/decision.v1.DecisionService/ReportOutcome',
+            decision_dot_v1_dot_decision__service__pb2.ReportOutcomeRequest.SerializeToString,
+            decision_dot_v1_dot_decision__service__pb2.ReportOutcomeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportOutcomeBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/decision.v1.DecisionService/ReportOutcomeBatch',
+            decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchRequest.SerializeToString,
+            decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

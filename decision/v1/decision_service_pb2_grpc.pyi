@@ -52,6 +52,17 @@ class DecisionServiceStub:
     runs out skip the model (fallback DEADLINE). A bad entry gets its own
     error and does not fail the others.
     """
+    ReportOutcome: _grpc.UnaryUnaryMultiCallable[_decision_service_pb2.ReportOutcomeRequest, _decision_service_pb2.ReportOutcomeResponse]
+    """Report what happened after a decision (an impression, a click, a
+    conversion...). Accepted once it is queued for the outcome log, whether or
+    not this replica made the decision (another replica may have: outcomes are
+    matched to decisions later, by `training join`). Reporting the same
+    outcome twice (same idempotency key) counts once.
+    """
+    ReportOutcomeBatch: _grpc.UnaryUnaryMultiCallable[_decision_service_pb2.ReportOutcomeBatchRequest, _decision_service_pb2.ReportOutcomeBatchResponse]
+    """Report many outcomes in one call; a bad entry gets its own error and does
+    not fail the others.
+    """
 
 @_typing.type_check_only
 class DecisionServiceAsyncStub(DecisionServiceStub):
@@ -70,6 +81,17 @@ class DecisionServiceAsyncStub(DecisionServiceStub):
     (the caller's deadline, capped by the server's): entries reached after it
     runs out skip the model (fallback DEADLINE). A bad entry gets its own
     error and does not fail the others.
+    """
+    ReportOutcome: _aio.UnaryUnaryMultiCallable[_decision_service_pb2.ReportOutcomeRequest, _decision_service_pb2.ReportOutcomeResponse]  # type: ignore[assignment]
+    """Report what happened after a decision (an impression, a click, a
+    conversion...). Accepted once it is queued for the outcome log, whether or
+    not this replica made the decision (another replica may have: outcomes are
+    matched to decisions later, by `training join`). Reporting the same
+    outcome twice (same idempotency key) counts once.
+    """
+    ReportOutcomeBatch: _aio.UnaryUnaryMultiCallable[_decision_service_pb2.ReportOutcomeBatchRequest, _decision_service_pb2.ReportOutcomeBatchResponse]  # type: ignore[assignment]
+    """Report many outcomes in one call; a bad entry gets its own error and does
+    not fail the others.
     """
 
 class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -98,6 +120,29 @@ class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
         (the caller's deadline, capped by the server's): entries reached after it
         runs out skip the model (fallback DEADLINE). A bad entry gets its own
         error and does not fail the others.
+        """
+
+    @_abc_1.abstractmethod
+    def ReportOutcome(
+        self,
+        request: _decision_service_pb2.ReportOutcomeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_decision_service_pb2.ReportOutcomeResponse, _abc.Awaitable[_decision_service_pb2.ReportOutcomeResponse]]:
+        """Report what happened after a decision (an impression, a click, a
+        conversion...). Accepted once it is queued for the outcome log, whether or
+        not this replica made the decision (another replica may have: outcomes are
+        matched to decisions later, by `training join`). Reporting the same
+        outcome twice (same idempotency key) counts once.
+        """
+
+    @_abc_1.abstractmethod
+    def ReportOutcomeBatch(
+        self,
+        request: _decision_service_pb2.ReportOutcomeBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_decision_service_pb2.ReportOutcomeBatchResponse, _abc.Awaitable[_decision_service_pb2.ReportOutcomeBatchResponse]]:
+        """Report many outcomes in one call; a bad entry gets its own error and does
+        not fail the others.
         """
 
 def add_DecisionServiceServicer_to_server(servicer: DecisionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

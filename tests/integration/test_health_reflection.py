@@ -49,4 +49,4 @@ def test_reflection_lists_and_describes_the_service(channel: grpc.Channel) -> No
     assert {SERVICE_NAME, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= services
     file = database.FindFileContainingSymbol(SERVICE_NAME)
     methods = {m.name for m in file.service[0].method}
-    assert methods == {"Decide", "DecideBatch"}
+    assert methods == {"Decide", "DecideBatch", "ReportOutcome", "ReportOutcomeBatch"}

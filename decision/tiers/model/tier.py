@@ -47,6 +47,7 @@ class ModelTier:
             return FallbackReason.NO_MODEL
         request, now, profile = context.request, context.now, context.profile
         ranker = model.ranker
+        context.features = FEATURE_SET_VERSION
         probabilities = ranker.scores(lambda row: write_row(row, profile, request, now))
         indices = self._eligible_indices(model.version, ranker, context.eligible)
         if request.exclude_content_ids:

@@ -1,0 +1,92 @@
+"""Pseudonymous user keys: the only form in which a user id leaves a request.
+
+A user key is HMAC-SHA256(secret, user id), truncated to 128 bits (32 hex digits): stable,
+so logs, the profile snapshot and training can be joined per user, but not reversible and
+not recomputable without the secret (a plain hash of an id is: ids are guessable). The
+secret comes from the `DECISION_USER_KEY` setting (hex, for replicas that must agree) or a
+key file; the embedded default creates the file on first start, owner-only, and every
+later start, training included, reads the same file. An unreadable key file stops the
+start with a message naming it: silently making a new key would cut every user off from
+their history.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+KEY_BYTES = 32
+
+
+class UserKeyError(Exception):
+    """The key cannot be read or created; the message names the file or setting and what to do."""
+
+
+class Pseudonymizer:
+    """Maps a user id to its user key with one secret."""
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise UserKeyError("the user-key secret must be at least 16 bytes (32 hex digits)")
+        self._secret = secret
+
+    def __call__(self, user_id: str) -> str:
+        """The user key of `user_id` (32 hex digits)."""
+        return hmac.digest(self._secret, user_id.encode("utf-8"), "sha256")[:16].hex()
+
+    def __repr__(self) -> str:
+        return "Pseudonymizer(<secret>)"  # never the secret, in logs or tracebacks
+
+
+def load_pseudonymizer(path: Path, secret_hex: str | None = None) -> Pseudonymizer:
+    """The pseudonymizer from `secret_hex` if given, else from the key file at `path`,
+    created (owner-only) if it does not exist yet."""
+    if secret_hex:
+        try:
+            return Pseudonymizer(bytes.fromhex(secret_hex.strip()))
+        except ValueError as exc:
+            raise UserKeyError("DECISION_USER_KEY: expected hex digits (e.g. `openssl rand -hex 32`)") from exc
+    return Pseudonymizer(_read_or_create(path))
+
+
+def _read_or_create(path: Path) -> bytes:
+    """Create the file atomically if absent (written in full under a temporary name, then
+    hard-linked into place, which fails if another process got there first), then read it."""
+    if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(KEY_BYTES) + "\n")
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            finally:
+                os.unlink(tmp)
+        except OSError as exc:
+            raise UserKeyError(
+                f"{path}: cannot create the user-key file ({exc.strerror}); fix the folder "
+                "or set DECISION_USER_KEY / --user-key-path"
+            ) from exc
+    return _read(path)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not hex text"
+        raise UserKeyError(
+            f"{path}: cannot read the user-key file ({reason}); restore it (a new key would cut users off "
+            "from their history) or set DECISION_USER_KEY"
+        ) from exc
+    try:
+        return bytes.fromhex(text)
+    except ValueError as exc:
+        raise UserKeyError(f"{path}: the user-key file does not hold hex digits; restore it") from exc
