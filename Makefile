@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MALLOC_MMAP_THRESHOLD_ := 16777216
 export MALLOC_TRIM_THRESHOLD_ := 67108864
 
-.PHONY: help venv run test lint format typecheck pytest test-slow proto bench bench-training profile clean
+.PHONY: help venv run test lint format typecheck pytest test-slow data proto bench bench-training profile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,7 +42,15 @@ format: venv ## apply ruff's formatting and safe fixes
 typecheck: venv ## mypy --strict on decision/, training/ and bench/
 	$(BIN)/mypy
 
-pytest: venv ## the test suite only
+# MovieLens 100k, as shipped inside the recbole wheel on PyPI (the real-data check; not redistributed here)
+MOVIELENS := var/cache/wheels/recbole-1.2.1-py3-none-any.whl
+
+$(MOVIELENS):
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --dest var/cache/wheels recbole==1.2.1
+
+data: venv $(MOVIELENS) ## fetch the real public log the tests train on (MovieLens 100k inside a PyPI wheel)
+
+pytest: venv data ## the test suite only
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-slow: venv ## the long soak/scale tests

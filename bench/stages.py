@@ -51,9 +51,10 @@ STAGES: tuple[tuple[object, str, str, int], ...] = (
     (facts, "build", "facts", 2),
     (Engine, "fire", "durable-rules", 2),
     (ModelTier, "decide", "model tier", 1),
-    (Ranker, "scores", "feature row + predict", 2),
-    (tier, "write_row", "feature row", 3),
-    (Ranker, "top_k", "top-k", 2),
+    (tier, "take", "candidates", 2),
+    (tier, "rows", "feature rows", 2),
+    (Ranker, "scores", "predict", 2),
+    (tier, "best", "top-k", 2),
     (Decider, "_finish", "decision, metrics, log queue", 1),
     (convert, "response_to_pb", "response_to_pb", 1),
 )

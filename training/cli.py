@@ -138,13 +138,45 @@ def main(verbose: bool) -> None:
 @_events_option("Approximate number of events (1,000 to millions).")
 @_seed_option("Same seed, same files.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option(
+    "--items-per-category",
+    type=click.IntRange(1, 1_000),
+    default=5,
+    show_default=True,
+    help="Catalog items per category (8 categories): 5 is the 40-item world, 125 a 1,000-item one.",
+)
 @_friendly
-def generate(out: Path, n_events: int, seed: int, fmt: str) -> None:
+def generate(out: Path, n_events: int, seed: int, fmt: str, items_per_category: int) -> None:
     """Write a synthetic event log, users, catalog and ground truth into OUT."""
     from training.workflow import generate_data
 
-    for name, path in generate_data(out, n_events, seed, fmt).items():
+    for name, path in generate_data(out, n_events, seed, fmt, items_per_category).items():
         click.echo(f"{name:<13} {path}")
+
+
+@main.command("convert-movielens")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="The recbole wheel (`pip download recbole==1.2.1 --no-deps`: MovieLens 100k), a folder of "
+    "RecBole atomic files (.inter + .item), or a GroupLens folder (ratings.csv + movies.csv).",
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for events.csv and catalog.json.")
+@click.option(
+    "--catalog-size",
+    type=click.IntRange(1),
+    default=30,
+    show_default=True,
+    help="The catalog: this many most-rated movies.",
+)
+@_friendly
+def convert_movielens(source: Path, out: Path, catalog_size: int) -> None:
+    """Turn MovieLens ratings into an event log (every rating a click on m<id>) and a catalog."""
+    from training.convert.movielens import convert
+
+    for name, path in convert(source, out, catalog_size).items():
+        click.echo(f"{name:<8} {path}")
 
 
 @main.command()
@@ -205,10 +237,10 @@ def evaluate(version: str | None, **common: Any) -> None:
 @click.option("--version", help="Candidate version (default: the latest).")
 @click.option(
     "--metric",
-    default="top1",
+    default="hr1",
     show_default=True,
-    type=click.Choice(["top1", "top3", "ndcg3", "log_loss"]),
-    help="Metric compared on the candidate's test set (log_loss: lower is better).",
+    type=click.Choice(["hr1", "hr3", "hr5", "ndcg3"]),
+    help="Metric compared on the candidate's test set (hit rate at 1/3/5, NDCG@3).",
 )
 @click.option(
     "--margin",

@@ -19,8 +19,18 @@ import numpy as np
 import pandas as pd
 
 from decision.sources.catalog import Catalog, CatalogItem
-from decision.sources.features import CATEGORIES, CONTENT_VOCAB, DEVICES, PLACEMENTS, REGIONS
-from training.truth import State, Truth, choose
+from training.truth import (
+    CATEGORIES,
+    CHANNELS,
+    DEVICES,
+    ITEMS_PER_CATEGORY,
+    PLACEMENTS,
+    REGIONS,
+    State,
+    Truth,
+    choose,
+    content_vocab,
+)
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 DAYS = 90
@@ -36,17 +46,17 @@ _DEVICE_P = (0.55, 0.35, 0.10)
 _HOUR_W = (1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 5, 5, 6, 6, 5, 5, 6, 7, 9, 10, 9, 7, 4, 2)
 
 
-def catalog(seed: int) -> Catalog:
-    """Five items per category: placements vary, some region-only, some dated."""
+def catalog(seed: int, per_category: int = ITEMS_PER_CATEGORY) -> Catalog:
+    """`per_category` items per category: placements vary, every fifth region-only, some dated."""
     rng = random.Random(seed)
     items = []
-    for content_id in CONTENT_VOCAB:
+    for content_id in content_vocab(per_category):
         category, n = content_id.split("-")
         k = rng.choice((1, 2, 2, 3))
         placements = frozenset(rng.sample(PLACEMENTS, k))
-        regions = frozenset({REGIONS[CATEGORIES.index(category) % 4]}) if n == "5" else frozenset()
+        regions = frozenset({REGIONS[CATEGORIES.index(category) % 4]}) if int(n) % 5 == 0 else frozenset()
         start = end = None
-        if n == "4" and CATEGORIES.index(category) % 3 == 0:
+        if int(n) % 5 == 4 and CATEGORIES.index(category) % 3 == 0:
             start = START + timedelta(days=rng.randrange(0, 30))
             end = start + timedelta(days=rng.randrange(40, 70))
         items.append(
@@ -81,7 +91,7 @@ class _User:
     segment: str
     taste: np.ndarray
     taste_cum: list[float]
-    clicks: np.ndarray = field(default_factory=lambda: np.zeros(len(CONTENT_VOCAB)))
+    clicks: np.ndarray
     sessions: int = 0
     spend: float = 0.0
     last_session_end: datetime | None = None
@@ -91,12 +101,13 @@ class _User:
 class World:
     """The simulation; `run(target_events)` yields event rows and ground-truth rows."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, per_category: int = ITEMS_PER_CATEGORY) -> None:
         self.rng = random.Random(seed)
         self.np_rng = np.random.default_rng(seed)
-        self.truth = Truth(np.random.default_rng(seed + 1))
-        self.catalog = catalog(seed)
-        self.index = {c: i for i, c in enumerate(CONTENT_VOCAB)}
+        self.vocab = content_vocab(per_category)
+        self.truth = Truth(np.random.default_rng(seed + 1), self.vocab)
+        self.catalog = catalog(seed, per_category)
+        self.index = {c: i for i, c in enumerate(self.vocab)}
         self._indexes: dict[frozenset[str], np.ndarray] = {}
         self.events: list[tuple[object, ...]] = []
         self.truths: list[tuple[object, ...]] = []
@@ -121,6 +132,7 @@ class World:
             segment,
             taste,
             np.cumsum(taste).tolist(),
+            np.zeros(len(self.vocab)),
         )
         self.users.append((user_id, REGIONS[user.region], DEVICES[user.device], segment))
         for start in self._session_starts(segment):
@@ -144,7 +156,7 @@ class World:
 
     def _session(self, user: _User, t: datetime) -> None:
         r = self.rng
-        channel = r.choices(("web", "app", "email"), (0.5, 0.35 if user.device == 0 else 0.1, 0.15))[0]
+        channel = r.choices(CHANNELS, (0.5, 0.35 if user.device == 0 else 0.1, 0.15))[0]
         state = _Session(t, channel)
         if channel == "email":
             self._click(user, state, "email")
@@ -200,9 +212,9 @@ class World:
             sum(user.cart),
         )
         pick, top, p = choose(self.truth.utility(s), eligible, self.np_rng)
-        content_id = CONTENT_VOCAB[pick]
+        content_id = self.vocab[pick]
         self._emit(user, state, "click", content_id, content_id.split("-")[0], None, placement)
-        self.truths.append((user.user_id, state.t, content_id, *(CONTENT_VOCAB[i] for i in top), p))
+        self.truths.append((user.user_id, state.t, content_id, *(self.vocab[i] for i in top), p))
         user.clicks[pick] += 1
 
     def _emit(

@@ -10,7 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from decision.domain import Cart
-from decision.sources.features import SESSION_GAP_SECONDS, Profile
+from decision.sources.features import ENGAGED_LIMIT, SESSION_GAP_SECONDS, Profile
+
+#: Events that engage with their content: what "consumed" and co-engagement count.
+ENGAGEMENTS = frozenset({"click", "add_to_cart", "purchase"})
 
 
 class UserHistory:
@@ -21,9 +24,12 @@ class UserHistory:
         "cart_updated",
         "cart_value",
         "carts",
+        "category_events",
+        "category_last",
         "category_views",
         "clicks",
         "content_clicks",
+        "engaged",
         "events",
         "first_seen",
         "last_content",
@@ -47,6 +53,10 @@ class UserHistory:
         self.last_content = ""
         self.content_clicks: dict[str, int] = {}
         self.category_views: dict[str, int] = {}
+        self.category_events: dict[str, int] = {}
+        self.category_last: dict[str, float] = {}
+        # insertion-ordered: re-engaging moves an id to the end, the oldest goes first past the limit
+        self.engaged: dict[str, None] = {}
         self.first_seen = self.last_seen = self.session_start = datetime.min
         self.last_purchase: datetime | None = None
         self.last_s = 0.0
@@ -74,6 +84,14 @@ class UserHistory:
         self.session_events += 1
         self.last_seen, self.last_s = when, when_s
         amount = value if value is not None and value == value else 0.0  # NaN = no value
+        if category and event_type in ("view", "click"):
+            self.category_events[category] = self.category_events.get(category, 0) + 1
+            self.category_last[category] = when_s
+        if content_id and event_type in ENGAGEMENTS:
+            self.engaged.pop(content_id, None)
+            self.engaged[content_id] = None
+            if len(self.engaged) > ENGAGED_LIMIT:
+                del self.engaged[next(iter(self.engaged))]
         if event_type == "view":
             self.views += 1
             key = category or ""
@@ -121,6 +139,9 @@ class UserHistory:
             last_content=self.last_content,
             content_clicks=dict(self.content_clicks),
             category_views=dict(self.category_views),
+            category_events=dict(self.category_events),
+            category_last=dict(self.category_last),
+            engaged=tuple(self.engaged),
         )
 
     def cart(self) -> Cart:

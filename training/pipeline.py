@@ -15,16 +15,20 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
+from decision.sources.catalog import Catalog
+from decision.sources.feature_spec import FeatureSpec
 from decision.sources.features import FEATURE_SET_VERSION
 from decision.sources.profiles import write_snapshot
 from training import defaults, registry
 from training import evaluate as ev
-from training.features import Dataset, build, snapshot_time
+from training.features import Dataset, build
 from training.io import DataPaths, Inputs, load
 from training.schema import BadRowPolicy
-from training.split import Split, temporal
+from training.spec import learn as learn_spec
+from training.split import Split, cuts, temporal
 from training.train import DEFAULT_ROUNDS, fit, predict
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,7 @@ class Prepared:
     inputs: Inputs
     dataset: Dataset
     split: Split
+    spec: FeatureSpec
     profiles: int
 
 
@@ -63,15 +68,26 @@ class TrainResult:
 
 
 def prepare(cfg: TrainConfig) -> Prepared:
-    """Load and validate, build point-in-time rows, write the profile snapshot, split."""
+    """Load and validate, learn the spec, build point-in-time rows, write the snapshot, split."""
     inputs = load(cfg.paths, defaults.pseudonymizer(cfg.user_key_path), cfg.bad_rows)
-    with tqdm(total=len(inputs.events), desc="features", unit="ev", disable=not cfg.progress) as bar:
-        dataset, profiles = build(inputs.events, inputs.catalog, bar.update)
-    split = temporal(dataset, cfg.valid, cfg.test)  # fails on too little data: before writing
+    events = inputs.events
+    times = decision_times(events, inputs.catalog)
+    cut_valid, _ = cuts(times, cfg.valid, cfg.test)  # fails on too little data: before any work
+    valid_from = pd.Timestamp(times[cut_valid]).to_pydatetime()
+    spec = learn_spec(events[events["timestamp"] < times[cut_valid]], inputs.catalog)
+    with tqdm(total=len(events), desc="features", unit="ev", disable=not cfg.progress) as bar:
+        replay = build(events, inputs.catalog, spec, sample_before=valid_from, progress=bar.update)
+    split = temporal(replay.dataset, cfg.valid, cfg.test)
     written = 0
     if cfg.profiles_out is not None:
-        written = write_snapshot(cfg.profiles_out, profiles, snapshot_time(inputs.events))
-    return Prepared(inputs, dataset, split, written)
+        written = write_snapshot(cfg.profiles_out, replay.profiles, replay.as_of, replay.spec.layout)
+    return Prepared(inputs, replay.dataset, split, replay.spec, written)
+
+
+def decision_times(events: pd.DataFrame, catalog: Catalog) -> np.ndarray:
+    """The time of every decision (a click on catalog content), in time order."""
+    clicks = events[(events["event_type"] == "click") & events["content_id"].isin(catalog.content_ids)]
+    return np.sort(clicks["timestamp"].to_numpy(), kind="stable")
 
 
 def train(cfg: TrainConfig) -> TrainResult:
@@ -85,21 +101,17 @@ def train(cfg: TrainConfig) -> TrainResult:
     return TrainResult(evaluation, registered, booster, prepared)
 
 
-def evaluate_booster(booster: lgb.Booster, prepared: Prepared, classes: tuple[str, ...] | None = None) -> ev.Evaluation:
-    """Model vs popularity vs personal (vs ground truth) on the test split."""
-    split, inputs = prepared.split, prepared.inputs
-    test = split.test
-    scores = align(predict(booster, test.X), classes or test.classes, test.classes)
-    popular = ev.popularity(split.train)
+def evaluate_booster(booster: lgb.Booster, prepared: Prepared) -> ev.Evaluation:
+    """Model vs popularity, recent popularity and personal history (vs ground truth) on the test split."""
+    inputs, test = prepared.inputs, prepared.split.test
     segments = None
     if inputs.users is not None and "segment" in inputs.users.columns:
         segments = inputs.users[["segment"]]
-    return ev.evaluate(
-        test,
-        {"model": scores, "popularity": popular, "personal": ev.personal(test, popular)},
-        inputs.ground_truth,
-        segments,
-    )
+    truth = None
+    if inputs.ground_truth is not None:
+        truth = ev.truth_ranks(test, prepared.spec.items, inputs.ground_truth)
+    methods = {"model": predict(booster, test.X), **ev.baselines(test)}
+    return ev.evaluate(test, methods, truth, segments)
 
 
 def evaluate_registered(cfg: TrainConfig, version: str | None) -> tuple[str, ev.Evaluation]:
@@ -114,19 +126,7 @@ def evaluate_registered(cfg: TrainConfig, version: str | None) -> tuple[str, ev.
             f"v{version} was trained on feature set {model.feature_set_version}; this code "
             f"computes {FEATURE_SET_VERSION}. Evaluate it with the code that trained it."
         )
-    return version, evaluate_booster(model.booster, prepare(cfg), model.classes)
-
-
-def align(probs: np.ndarray, model_classes: tuple[str, ...], classes: tuple[str, ...]) -> np.ndarray:
-    """Reorder a model's class columns to `classes`; content it does not know scores 0."""
-    if tuple(model_classes) == tuple(classes):
-        return probs
-    out = np.zeros((len(probs), len(classes)))
-    where = {c: i for i, c in enumerate(model_classes)}
-    for j, content_id in enumerate(classes):
-        if content_id in where:
-            out[:, j] = probs[:, where[content_id]]
-    return out
+    return version, evaluate_booster(model.booster, prepare(cfg))
 
 
 def _log(
@@ -147,17 +147,19 @@ def _log(
         "events": len(inputs.events),
         "events_dropped": inputs.report.rows_dropped,
         "users": prepared.profiles,
-        "classes": len(test.classes),
+        "rows_train_candidates": len(split.train.items),
+        "catalog_items": len(prepared.spec.items),
+        "feature_spec_version": prepared.spec.version,
         "best_iteration": booster.current_iteration(),
     }
     with tempfile.TemporaryDirectory() as tmp:
         test_set = Path(tmp) / "test_set.npz"
-        registry.TestSet(test.X, test.y, test.eligible, test.classes).save(test_set)
+        registry.TestSet(test.X, test.starts, test.label_row).save(test_set)
         return registry.log_training(
             cfg.tracking_uri,
             cfg.model_name,
             booster,
-            test.classes,
+            prepared.spec,
             _example(test.X),
             run_params,
             evaluation.metrics(),
@@ -172,6 +174,8 @@ def _log(
                 "evaluation/evaluation.json": json.dumps(
                     {
                         "overall": evaluation.overall,
+                        "intervals": evaluation.intervals,
+                        "decisions": evaluation.decisions,
                         "segments": evaluation.segments.to_dict(orient="records"),
                     },
                     indent=2,
@@ -184,5 +188,5 @@ def _log(
 def _example(X: np.ndarray) -> np.ndarray:
     """A few real rows for the input example, preferring rows without NaN (JSON-friendly)."""
     complete = X[~np.isnan(X).any(axis=1)]
-    rows: np.ndarray = (complete if len(complete) >= 3 else np.nan_to_num(X))[:3]
+    rows: np.ndarray = (complete if len(complete) >= 3 else np.nan_to_num(X))[:8]
     return rows

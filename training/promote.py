@@ -1,7 +1,8 @@
 """The champion/challenger gate: a new version must beat the champion on the same rows.
 
 Both models are scored on the candidate's held-out test set (logged with its run), with
-the same eligibility masks and metric code as training's evaluation. The candidate
+the same candidate rows and metric code as training's evaluation (so both must read rows
+alike: the same feature set and spec layout). The candidate
 becomes `champion` if candidate > champion + margin (the first model always does),
 otherwise `challenger`. `force` promotes regardless and says so in a version tag.
 """
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from training import defaults, registry
-from training.evaluate import METRICS, ranked, score
-from training.pipeline import align
+from training.evaluate import METRICS, hits, ranks
+from training.features import Dataset
 from training.train import predict
 
-LOWER_IS_BETTER = {"log_loss"}
+LOWER_IS_BETTER: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ def promote(
     tracking_uri: str,
     model_name: str,
     version: str | None = None,
-    metric: str = "top1",
+    metric: str = "hr1",
     margin: float = 0.005,
     force: bool = False,
 ) -> Verdict:
@@ -73,6 +77,14 @@ def promote(
                     f"candidate {candidate.feature_set_version} (use --force to switch)"
                 ),
             )
+        elif champion.spec_layout != candidate.spec_layout:
+            promoted, reason = (
+                False,
+                (
+                    f"not comparable: champion's feature spec layout is {champion.spec_layout}, the "
+                    f"candidate's {candidate.spec_layout} (other vocabularies; use --force to switch)"
+                ),
+            )
         else:
             old_value = _value(champion, test, metric)
             promoted = _beats(value, old_value, margin, metric)
@@ -94,8 +106,12 @@ def promote(
 
 
 def _value(model: registry.LoadedModel, test: registry.TestSet, metric: str) -> float:
-    probs = align(predict(model.booster, test.X), model.classes, test.classes)
-    return score(ranked(probs, test.eligible), test.y)[metric]
+    n = len(test.label_row)
+    rows = Dataset(
+        test.X, np.zeros(len(test.X), dtype=np.int64), test.starts, np.zeros(n), test.label_row, pd.DataFrame()
+    )
+    per_decision = hits(ranks(rows, predict(model.booster, test.X)))
+    return float(per_decision[:, METRICS.index(metric)].mean()) if n else float("nan")
 
 
 def _beats(new: float, old: float, margin: float, metric: str) -> bool:

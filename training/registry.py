@@ -22,6 +22,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
+from decision.sources.feature_spec import SPEC_FILE, FeatureSpec
 from decision.sources.features import FEATURE_DESCRIPTIONS, FEATURE_NAMES, FEATURE_SET_VERSION
 from training.defaults import RegistryError
 
@@ -42,7 +43,8 @@ class Registered:
 class LoadedModel:
     version: str
     booster: lgb.Booster
-    classes: tuple[str, ...]
+    spec_version: str
+    spec_layout: str
     feature_set_version: str
     run_id: str
 
@@ -60,7 +62,7 @@ def log_training(
     tracking_uri: str,
     model_name: str,
     booster: lgb.Booster,
-    classes: tuple[str, ...],
+    spec: FeatureSpec,
     example: np.ndarray,
     params: Mapping[str, Any],
     metrics: Mapping[str, float],
@@ -71,6 +73,8 @@ def log_training(
 ) -> Registered:
     """One MLflow run: params, metrics, feature list, inputs, the model (+ registration).
 
+    The feature spec travels inside the model (`extra_files/feature_spec.json`, its version
+    in the metadata), so whoever loads the model has the vocabularies its rows need.
     `files` are logged as artifacts under their key (a folder); `texts` as text files.
     """
     connect(tracking_uri)
@@ -79,10 +83,17 @@ def log_training(
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
-        mlflow.set_tags({"feature_set_version": FEATURE_SET_VERSION, "data_fingerprint": data_fingerprint})
+        mlflow.set_tags(
+            {
+                "feature_set_version": FEATURE_SET_VERSION,
+                "feature_spec_version": spec.version,
+                "data_fingerprint": data_fingerprint,
+            }
+        )
         mlflow.log_dict(
             {
                 "feature_set_version": FEATURE_SET_VERSION,
+                "feature_spec_version": spec.version,
                 "features": [{"name": n, "definition": FEATURE_DESCRIPTIONS[n]} for n in FEATURE_NAMES],
             },
             "features.json",
@@ -91,6 +102,9 @@ def log_training(
             mlflow.log_artifact(str(path), artifact_path=folder)
         for name, text in texts.items():
             mlflow.log_text(text, name)
+        spec_dir = tempfile.TemporaryDirectory()
+        spec_file = Path(spec_dir.name) / Path(SPEC_FILE).name
+        spec.save(spec_file)
         info = mlflow.lightgbm.log_model(
             booster,
             name="model",
@@ -100,30 +114,34 @@ def log_training(
             metadata={
                 "feature_names": list(FEATURE_NAMES),
                 "feature_set_version": FEATURE_SET_VERSION,
-                "classes": list(classes),
+                "feature_spec_version": spec.version,
+                "feature_spec_layout": spec.layout,
+                "formulation": "ranker",
             },
+            extra_files=[str(spec_file)],
             # explicit requirements: inferring them spawns a slow subprocess
             pip_requirements=[f"lightgbm=={lgb.__version__}", f"numpy=={np.__version__}"],
         )
+        spec_dir.cleanup()
     version = str(info.registered_model_version) if register else None
     if version is not None:
         client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         client.set_model_version_tag(model_name, version, "feature_set_version", FEATURE_SET_VERSION)
+        client.set_model_version_tag(model_name, version, "feature_spec_version", spec.version)
         client.set_model_version_tag(model_name, version, "data_fingerprint", data_fingerprint)
     return Registered(run.info.run_id, version)
 
 
 @dataclass(frozen=True)
 class TestSet:
-    """The held-out rows promotion re-scores both models on."""
+    """The held-out candidate rows promotion re-scores both models on."""
 
     X: np.ndarray
-    y: np.ndarray  # index into classes
-    eligible: np.ndarray
-    classes: tuple[str, ...]
+    starts: np.ndarray  # decision i owns rows starts[i]:starts[i + 1]
+    label_row: np.ndarray  # the clicked content's row within its decision, -1 if not a candidate
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, X=self.X, y=self.y, eligible=self.eligible, classes=np.array(self.classes))
+        np.savez_compressed(path, X=self.X, starts=self.starts, label_row=self.label_row)
 
 
 def load_test_set(client: MlflowClient, run_id: str) -> TestSet:
@@ -133,7 +151,9 @@ def load_test_set(client: MlflowClient, run_id: str) -> TestSet:
         except (MlflowException, OSError) as exc:
             raise RegistryError(f"run {run_id} has no {TEST_SET}; was it logged by `training train`?") from exc
         with np.load(path, allow_pickle=False) as data:
-            return TestSet(data["X"], data["y"], data["eligible"], tuple(str(c) for c in data["classes"]))
+            if "starts" not in data:
+                raise RegistryError(f"run {run_id}: {TEST_SET} predates the ranker; retrain to compare with it")
+            return TestSet(data["X"], data["starts"], data["label_row"])
 
 
 def load_model(client: MlflowClient, model_name: str, version: str) -> LoadedModel:
@@ -145,7 +165,8 @@ def load_model(client: MlflowClient, model_name: str, version: str) -> LoadedMod
     return LoadedModel(
         version=str(mv.version),
         booster=booster,
-        classes=tuple(meta.get("classes", ())),
+        spec_version=str(meta.get("feature_spec_version", "")),
+        spec_layout=str(meta.get("feature_spec_layout", "")),
         feature_set_version=str(meta.get("feature_set_version", "")),
         run_id=str(mv.run_id),
     )

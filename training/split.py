@@ -16,14 +16,14 @@ class Split:
     test: Dataset
 
 
-def temporal(dataset: Dataset, valid: float = 0.15, test: float = 0.15) -> Split:
-    """Cut the time-ordered rows at the (1 - valid - test) and (1 - test) quantiles.
+def cuts(times: np.ndarray, valid: float = 0.15, test: float = 0.15) -> tuple[int, int]:
+    """Where validation and test start in time-ordered decision `times`.
 
-    Rows at the same instant never straddle a cut, so no decision is split across parts.
+    The cuts sit at the (1 - valid - test) and (1 - test) quantiles, moved back to the first
+    decision of their instant, so no instant is split across parts.
     """
     if not 0 < valid < 1 or not 0 < test < 1 or valid + test >= 1:
         raise ValueError(f"valid ({valid}) and test ({test}) must be in (0, 1) and sum below 1")
-    times = dataset.meta["timestamp"].to_numpy()
     n = len(times)
     cut_valid = _cut(times, int(n * (1 - valid - test)))
     cut_test = _cut(times, int(n * (1 - test)))
@@ -31,11 +31,17 @@ def temporal(dataset: Dataset, valid: float = 0.15, test: float = 0.15) -> Split
         raise ValueError(
             f"{n} decisions are too few to split into train/validation/test; generate or bring a larger event log"
         )
-    rows = np.arange(n)
+    return cut_valid, cut_test
+
+
+def temporal(dataset: Dataset, valid: float = 0.15, test: float = 0.15) -> Split:
+    """Cut the time-ordered decisions at `cuts`."""
+    cut_valid, cut_test = cuts(dataset.meta["timestamp"].to_numpy(), valid, test)
+    decisions = np.arange(len(dataset))
     return Split(
-        dataset.take(rows[:cut_valid]),
-        dataset.take(rows[cut_valid:cut_test]),
-        dataset.take(rows[cut_test:]),
+        dataset.take(decisions[:cut_valid]),
+        dataset.take(decisions[cut_valid:cut_test]),
+        dataset.take(decisions[cut_test:]),
     )
 
 

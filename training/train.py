@@ -1,7 +1,8 @@
-"""LightGBM multiclass fit with early stopping on the validation split.
+"""LightGBM lambdarank fit over each decision's candidate rows, early stopping on validation NDCG@3.
 
-Defaults are sized for serving speed (≤ 200 rounds, i.e. ≤ 200 trees per class, 15
-leaves) and for a 2-core box; any LightGBM parameter can be overridden.
+One tree per round scores every candidate row: a request costs rows x trees, so the
+defaults (≤ 200 rounds, 15 leaves) are sized for serving speed as much as for a 2-core
+box; any LightGBM parameter can be overridden.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from training.features import Dataset
 
 log = logging.getLogger(__name__)
 
-# learning_rate 0.3 stops early at ~12 rounds (~480 trees for 40 classes): top-1 within ~2
-# points of 0.1 (~2,000 trees) at a quarter of the serving cost; every tree is walked on
-# the Decide hot path. Override with --param learning_rate=0.1 when accuracy matters more.
+# Every tree is walked once per candidate on the Decide hot path (training/README.md,
+# "Accuracy against serving cost"). Override with --param name=value.
 DEFAULT_PARAMS: dict[str, Any] = {
-    "objective": "multiclass",
-    "learning_rate": 0.3,
+    "objective": "lambdarank",
+    "metric": "ndcg",
+    "eval_at": [3],
+    "learning_rate": 0.1,
     "num_leaves": 15,
     "min_data_in_leaf": 40,
     "feature_fraction": 0.8,
@@ -63,17 +65,23 @@ def fit(
     rounds: int = DEFAULT_ROUNDS,
     on_round: Callable[[int], object] = lambda i: None,
 ) -> tuple[lgb.Booster, dict[str, Any]]:
-    """Train on `train`, stop early on `valid` log loss; return the booster and its params."""
-    params = {**DEFAULT_PARAMS, "num_class": len(train.classes), **(overrides or {})}
+    """Train on `train`, stop early on `valid` NDCG@3; return the booster and its params.
+
+    Decisions whose clicked content is not among their candidates teach nothing to a
+    ranker and are left out of fitting.
+    """
+    params = {**DEFAULT_PARAMS, **(overrides or {})}
     categorical = [FEATURE_NAMES.index(name) for name in CATEGORICAL_FEATURES]
+    train, valid = _with_label(train), _with_label(valid)
     train_set = lgb.Dataset(
         train.X,
-        train.y,
+        train.relevance(),
+        group=train.sizes,
         feature_name=list(FEATURE_NAMES),
         categorical_feature=categorical,
         free_raw_data=True,
     )
-    valid_set = lgb.Dataset(valid.X, valid.y, reference=train_set)
+    valid_set = lgb.Dataset(valid.X, valid.relevance(), group=valid.sizes, reference=train_set)
 
     def progress(env: Any) -> None:
         on_round(env.iteration)
@@ -97,5 +105,12 @@ def fit(
 
 
 def predict(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
-    """Class probabilities (n, num_class)."""
-    return np.asarray(booster.predict(X), dtype=np.float64).reshape(len(X), -1)
+    """One score per row (higher = ranked first)."""
+    if not len(X):
+        return np.zeros(0)
+    return np.asarray(booster.predict(X, num_threads=1), dtype=np.float64).reshape(len(X))
+
+
+def _with_label(data: Dataset) -> Dataset:
+    found = np.flatnonzero(data.label_row >= 0)
+    return data if len(found) == len(data) else data.take(found)

@@ -14,8 +14,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from decision.sources.features import CATEGORIES, CONTENT_VOCAB, DEVICES, PLACEMENTS, REGIONS
+#: The synthetic world's vocabulary (the feature code learns its own from the data).
+#: ISO 3166-1 alpha-2 codes, one market each: Europe, North America, Asia-Pacific, Latin America.
+REGIONS = ("DE", "US", "JP", "BR")
+DEVICES = ("mobile", "desktop", "tablet")
+CHANNELS = ("web", "app", "email")
+PLACEMENTS = ("home_banner", "cart_page", "product_page", "email")
+CATEGORIES = ("electronics", "fashion", "home", "beauty", "sports", "books", "toys", "grocery")
+#: Catalog items per category in the default world (40 items).
+ITEMS_PER_CATEGORY = 5
 
+
+def content_vocab(per_category: int = ITEMS_PER_CATEGORY) -> tuple[str, ...]:
+    """The world's content ids, `<category>-<n>`, category by category."""
+    return tuple(f"{category}-{i}" for category in CATEGORIES for i in range(1, per_category + 1))
+
+
+CONTENT_VOCAB = content_vocab()
 TASTE_WEIGHT = 3.0
 HABIT_WEIGHT = 0.8
 LAPSED_DAYS = 7.0
@@ -26,7 +41,7 @@ class State:
     """What the world knows about the user at a decision (all of it derivable from the log)."""
 
     taste: np.ndarray  # per category, sums to 1
-    clicks: np.ndarray  # past clicks per content (CONTENT_VOCAB order)
+    clicks: np.ndarray  # past clicks per content (the world's vocabulary order)
     region: int
     device: int
     placement: int
@@ -40,11 +55,11 @@ class State:
 
 
 class Truth:
-    """Coefficients of the utility, one row per content id in CONTENT_VOCAB order."""
+    """Coefficients of the utility, one row per content id in `vocab` order."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        n = len(CONTENT_VOCAB)
-        self.category = np.array([CATEGORIES.index(c.split("-")[0]) for c in CONTENT_VOCAB])
+    def __init__(self, rng: np.random.Generator, vocab: tuple[str, ...] = CONTENT_VOCAB) -> None:
+        n = len(vocab)
+        self.category = np.array([CATEGORIES.index(c.split("-")[0]) for c in vocab])
         self.base = rng.normal(0, 0.4, n)
         self.region = rng.normal(0, 0.6, (n, len(REGIONS)))
         self.device = rng.normal(0, 0.3, (n, len(DEVICES)))

@@ -23,8 +23,8 @@ from training.schema import BadRowPolicy
 Echo = Callable[[str], None]
 
 
-def generate_data(out: Path, n_events: int, seed: int, fmt: str = "parquet") -> dict[str, Path]:
-    world = World(seed)
+def generate_data(out: Path, n_events: int, seed: int, fmt: str = "parquet", per_category: int = 5) -> dict[str, Path]:
+    world = World(seed, per_category)
     with tqdm(total=n_events, desc="generate", unit="ev") as bar:
         world.run(n_events, bar.update)
     return write(out, world, fmt)
@@ -72,12 +72,16 @@ def run_train(cfg: TrainConfig, echo: Echo) -> TrainResult:
     )
     echo(
         f"decisions: {len(p.split.train)} train / {len(p.split.valid)} validation / "
-        f"{len(p.split.test)} test; {len(p.dataset.classes)} content classes"
+        f"{len(p.split.test)} test; {len(p.spec.items)} catalog items, "
+        f"{len(p.dataset.items) / max(len(p.dataset), 1):.1f} candidates per decision"
     )
+    repeatable = sum(p.spec.repeatable)
     echo(
-        f"model: {result.booster.current_iteration()} rounds (best on validation) x "
-        f"{len(p.dataset.classes)} classes = {result.booster.num_trees()} trees\n"
+        f"feature spec {p.spec.version} (layout {p.spec.layout}): {len(p.spec.categories)} categories, "
+        f"{len(p.spec.regions)} regions, {len(p.spec.devices)} devices, {len(p.spec.channels)} channels, "
+        f"{len(p.spec.placements)} placements; {repeatable} of {len(p.spec.items)} items repeatable"
     )
+    echo(f"model: ranker, {result.booster.num_trees()} trees (best on validation)\n")
     echo(result.evaluation.table() + "\n")
     if cfg.profiles_out is not None:
         echo(f"profiles: {p.profiles} users -> {cfg.profiles_out}")

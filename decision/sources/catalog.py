@@ -23,7 +23,8 @@ from typing import Any, Protocol
 from decision.sources.features import epoch
 
 _LIST_FIELDS = ("placements", "regions")
-_KNOWN_FIELDS = ("content_id", "category", *_LIST_FIELDS, "active_from", "active_until")
+_KNOWN_FIELDS = ("content_id", "category", *_LIST_FIELDS, "active_from", "active_until", "repeatable")
+_BOOLEANS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 
 
 class CatalogSource(Protocol):
@@ -39,7 +40,13 @@ class CatalogError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CatalogItem:
-    """One piece of content. Empty `regions` = shown in every region; None dates = open."""
+    """One piece of content. Empty `regions` = shown in every region; None dates = open.
+
+    `repeatable`: may it be shown again to a user who already engaged with it (clicked,
+    carted, bought)? Articles and movies: no; products: yes. None (not stated) lets training
+    decide from the event log: content is repeatable unless users almost never come back
+    to what they engaged with (training/spec.py).
+    """
 
     content_id: str
     category: str
@@ -48,6 +55,7 @@ class CatalogItem:
     active_from: datetime | None = None
     active_until: datetime | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
+    repeatable: bool | None = None
 
 
 class _Slot:
@@ -206,7 +214,19 @@ def _item(path: Path, row: int, raw: Any) -> CatalogItem:
         active_from=active_from,
         active_until=active_until,
         attributes={str(k): str(v) for k, v in attributes.items()},
+        repeatable=_flag(where, raw, "repeatable"),
     )
+
+
+def _flag(where: str, raw: dict[str, Any], name: str) -> bool | None:
+    value = raw.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[value.strip().lower()]
+    raise CatalogError(f"{where}: field {name!r}: expected true or false, got {value!r}")
 
 
 def _text(where: str, raw: dict[str, Any], name: str) -> str:
@@ -243,4 +263,5 @@ def _as_dict(item: CatalogItem) -> dict[str, Any]:
         "active_from": item.active_from.isoformat() if item.active_from else None,
         "active_until": item.active_until.isoformat() if item.active_until else None,
         "attributes": dict(item.attributes),
+        "repeatable": item.repeatable,
     }

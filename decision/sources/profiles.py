@@ -1,11 +1,13 @@
 """The per-user profile snapshot: written by training, read (only) by the service.
 
 Format: JSON lines, UTF-8. Line 1 is a header
-`{"format": "decision-profiles", "format_version": 2, "feature_set_version": …, "as_of": …,
-"users": N}`; every further line is one `Profile` (times as ISO-8601, the two count maps as
-objects), keyed by `user_key` (decision.privacy): the snapshot never holds a user id. JSON
-lines keep the file greppable and readable with the stdlib alone; a snapshot
-of 100k users loads in about a second.
+`{"format": "decision-profiles", "format_version": 3, "feature_set_version": …,
+"feature_spec_layout": …, "as_of": …, "users": N}`; every further line is one `Profile`
+(times as ISO-8601, count maps as objects, `category_last` as epoch seconds, `engaged` as a
+list), keyed by `user_key` (decision.privacy): the snapshot never holds a user id. The
+snapshot is written for the feature spec of the model trained with it: the model tier
+scores only when the two layouts match. JSON lines keep the file greppable and readable
+with the stdlib alone; a snapshot of 100k users loads in about a second.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from decision.sources.features import FEATURE_SET_VERSION, Profile
+from decision.sources.features import ENGAGED_LIMIT, FEATURE_SET_VERSION, Profile
 
 FORMAT = "decision-profiles"
-FORMAT_VERSION = 2  # 2: keyed by user_key instead of user_id
+FORMAT_VERSION = 3  # 2: keyed by user_key instead of user_id; 3: category events, engaged content, spec layout
 _TIMES = ("as_of", "first_seen", "last_seen", "session_start")
 _INTS = ("events", "sessions", "session_events", "views", "clicks", "carts", "purchases")
 
@@ -53,6 +55,12 @@ class SnapshotProfiles:
         store = self._snapshot.current
         return store.get(self._pseudonymize(user_id)) if store is not None else None
 
+    @property
+    def spec_layout(self) -> str | None:
+        """The feature spec layout the current snapshot was written for (None: no snapshot)."""
+        store = self._snapshot.current
+        return store.spec_layout if store is not None else None
+
 
 class ProfileStoreError(ValueError):
     """The snapshot is missing or corrupt; the message names the file and line."""
@@ -61,10 +69,13 @@ class ProfileStoreError(ValueError):
 class ProfileStore:
     """Read-only lookups of user profiles by pseudonymous user id."""
 
-    def __init__(self, profiles: Iterable[Profile], *, as_of: datetime, feature_set_version: str) -> None:
+    def __init__(
+        self, profiles: Iterable[Profile], *, as_of: datetime, feature_set_version: str, spec_layout: str = ""
+    ) -> None:
         self._profiles = {p.user_id: p for p in profiles}
         self.as_of = as_of
         self.feature_set_version = feature_set_version
+        self.spec_layout = spec_layout
 
     @classmethod
     def load(cls, path: Path) -> ProfileStore:
@@ -85,6 +96,7 @@ class ProfileStore:
             profiles,
             as_of=datetime.fromisoformat(header["as_of"]),
             feature_set_version=str(header["feature_set_version"]),
+            spec_layout=str(header.get("feature_spec_layout", "")),
         )
 
     def get(self, user_id: str) -> Profile | None:
@@ -97,13 +109,14 @@ class ProfileStore:
         return iter(self._profiles.values())
 
 
-def write_snapshot(path: Path, profiles: Iterable[Profile], as_of: datetime) -> int:
-    """Write profiles atomically (temp file + rename); return how many were written."""
+def write_snapshot(path: Path, profiles: Iterable[Profile], as_of: datetime, spec_layout: str) -> int:
+    """Write profiles atomically (temp file + rename) for the spec layout `spec_layout`; return how many."""
     rows = [json.dumps(to_json(p), separators=(",", ":")) for p in profiles]
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "feature_set_version": FEATURE_SET_VERSION,
+        "feature_spec_layout": spec_layout,
         "as_of": as_of.isoformat(),
         "users": len(rows),
     }
@@ -127,6 +140,9 @@ def to_json(p: Profile) -> dict[str, Any]:
     row["last_content"] = p.last_content
     row["content_clicks"] = dict(p.content_clicks)
     row["category_views"] = dict(p.category_views)
+    row["category_events"] = dict(p.category_events)
+    row["category_last"] = dict(p.category_last)
+    row["engaged"] = list(p.engaged)
     return row
 
 
@@ -169,6 +185,9 @@ def _parse(path: Path, line_no: int, line: str) -> Profile:
             last_content=_str(row["last_content"]),
             content_clicks=_counts(row["content_clicks"]),
             category_views=_counts(row["category_views"]),
+            category_events=_counts(row["category_events"]),
+            category_last={_str(k): _seconds(v) for k, v in _object(row["category_last"]).items()},
+            engaged=_engaged(row["engaged"]),
         )
     except json.JSONDecodeError as exc:
         raise ProfileStoreError(f"{path}: line {line_no}: not valid JSON ({exc.msg})") from exc
@@ -201,6 +220,25 @@ def _money(value: Any) -> float:
         if 0 <= number < math.inf:
             return number
     raise TypeError(f"expected a finite non-negative number, got {str(value)[:40]}")
+
+
+def _seconds(value: Any) -> float:
+    """Epoch seconds: finite, so no row holds an infinity."""
+    if not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    raise TypeError(f"expected epoch seconds, got {str(value)[:40]}")
+
+
+def _engaged(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > ENGAGED_LIMIT:
+        raise TypeError(f"expected a list of at most {ENGAGED_LIMIT} content ids")
+    return tuple(_str(v) for v in value)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
 
 
 def _counts(value: Any) -> dict[str, int]:

@@ -6,6 +6,7 @@ These check the harness, never the figures (speed is not asserted in tests).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -109,7 +110,9 @@ def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> Bootstrapped:
         sys.executable, "-m", "training", "bootstrap", "--tracking-uri", uri, "--data", str(data),
         "--profiles-out", str(profiles), "--events", "4000", "--seed", "5",
     ]  # fmt: skip
-    subprocess.run(bootstrap, capture_output=True, timeout=120, check=True, cwd=home)
+    # PYTHONPATH: the child trains with this checkout's code, whatever the venv has installed
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run(bootstrap, capture_output=True, timeout=120, check=True, cwd=home, env=env)
     return Bootstrapped(uri, data / "catalog.json", profiles)
 
 

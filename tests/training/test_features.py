@@ -1,8 +1,8 @@
-"""Point-in-time correctness and training/serving parity of the feature vectors."""
+"""Point-in-time correctness and training/serving parity of the candidate rows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -10,21 +10,33 @@ import pandas as pd
 import pytest
 
 from decision.domain import Cart, Context, Request
-from decision.sources.features import FEATURE_NAMES, vector
+from decision.sources.candidates import stage_order, take
+from decision.sources.catalog import Catalog
+from decision.sources.feature_spec import FeatureSpec
+from decision.sources.features import FEATURE_NAMES, excluded, item_columns, rows
 from decision.sources.profiles import ProfileStore, write_snapshot
-from training.features import Dataset, build, snapshot_time
+from training.features import Dataset, Replay, build
 from training.io import Inputs
+from training.spec import learn
 
 
-def row_of(dataset: Dataset, user: str, when: pd.Timestamp) -> np.ndarray:
+def replay(events: pd.DataFrame, catalog: Catalog, sample_before: datetime | None = None, **kw: object) -> Replay:
+    return build(events, catalog, learn(events, catalog), sample_before, **kw)  # type: ignore[arg-type]
+
+
+def decision_of(dataset: Dataset, user: str, when: pd.Timestamp) -> int:
     hit = np.flatnonzero((dataset.meta["user_id"] == user) & (dataset.meta["timestamp"] == when))
     assert len(hit) == 1
-    return dataset.X[hit[0]]
+    return int(hit[0])
 
 
-def with_events(events: pd.DataFrame, *rows: dict[str, object]) -> pd.DataFrame:
-    added = pd.DataFrame(list(rows)).astype({"timestamp": events["timestamp"].dtype})
-    out = pd.concat([events, added], ignore_index=True)
+def rows_of(dataset: Dataset, decision: int) -> np.ndarray:
+    return dataset.X[dataset.starts[decision] : dataset.starts[decision + 1]]
+
+
+def with_events(events: pd.DataFrame, *added: dict[str, object]) -> pd.DataFrame:
+    extra = pd.DataFrame(list(added)).astype({"timestamp": events["timestamp"].dtype})
+    out = pd.concat([events, extra], ignore_index=True)
     return out.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
 
 
@@ -39,59 +51,74 @@ def test_a_planted_future_event_is_seen_by_no_earlier_decision(inputs: Inputs) -
     mine = events[(events["user_id"] == user) & (events["event_type"] == "click")]
     t = mine["timestamp"].iloc[len(mine) // 2]
     later = mine["timestamp"].iloc[-1]
-    before, _ = build(events, inputs.catalog)
+    spec = learn(events, inputs.catalog)
+    before = build(events, inputs.catalog, spec).dataset
     base = {"user_id": user, "region": "DE", "device": "mobile", "channel": "web"}
     planted = with_events(
         events,
         {**base, "timestamp": t, "event_type": "purchase", "value": 1e6},  # same instant
         {**base, "timestamp": t + timedelta(seconds=1), "event_type": "purchase", "value": 1e6},
-        {
-            **base,
-            "timestamp": t + timedelta(seconds=2),
-            "event_type": "click",
-            "content_id": "not-in-catalog",
-            "category": "books",
-        },
+        {**base, "timestamp": t + timedelta(seconds=2), "event_type": "click", "content_id": "not-in-catalog"},
     )
-    after, _ = build(planted, inputs.catalog)
-    np.testing.assert_array_equal(row_of(after, user, t), row_of(before, user, t))
+    after = build(planted, inputs.catalog, learn(events, inputs.catalog)).dataset
+    np.testing.assert_array_equal(
+        rows_of(after, decision_of(after, user, t)), rows_of(before, decision_of(before, user, t))
+    )
     monetary = FEATURE_NAMES.index("monetary")
     # the plant is real: the user's last decision does see it
-    assert row_of(after, user, later)[monetary] >= 2e6
-    assert row_of(before, user, later)[monetary] < 1e6
+    assert rows_of(after, decision_of(after, user, later))[0, monetary] >= 2e6
+    assert rows_of(before, decision_of(before, user, later))[0, monetary] < 1e6
 
 
 def test_each_row_sees_only_strictly_earlier_events(inputs: Inputs) -> None:
-    dataset, _ = build(inputs.events, inputs.catalog)
+    dataset = replay(inputs.events, inputs.catalog).dataset
     events = inputs.events.set_index("user_id")
     ix = FEATURE_NAMES.index("events")
     for i in range(0, len(dataset), max(1, len(dataset) // 50)):
         user, t = dataset.meta["user_id"].iloc[i], dataset.meta["timestamp"].iloc[i]
-        assert dataset.X[i, ix] == int((events.loc[[user], "timestamp"] < t).sum())
+        assert rows_of(dataset, i)[0, ix] == int((events.loc[[user], "timestamp"] < t).sum())
 
 
-def test_training_and_serving_paths_give_the_same_vector(inputs: Inputs, tmp_path: Path) -> None:
-    """Training path: a decision row built by the batch replay. Serving path: the snapshot
-    file read by ProfileStore plus a Request as a caller would send it."""
-    events = inputs.events
-    user = abandoned_cart_user(events)
-    _, profiles = build(events, inputs.catalog)
-    path = tmp_path / "profiles.jsonl"
-    write_snapshot(path, profiles, snapshot_time(events))
-    # seven minutes after the user's last event: still in session, after all of their history
-    now = events.loc[events["user_id"] == user, "timestamp"].max().to_pydatetime()
-    now += timedelta(minutes=7)
+def test_item_popularity_counts_only_earlier_clicks_of_anyone(inputs: Inputs) -> None:
+    """Checked against pandas on the raw log: the item's clicks before t over all catalog clicks before t."""
+    result = replay(inputs.events, inputs.catalog)
+    dataset, items = result.dataset, result.spec.items
+    clicks = inputs.events[(inputs.events["event_type"] == "click") & inputs.events["content_id"].isin(items)]
+    popularity = FEATURE_NAMES.index("item_popularity")
+    for i in range(0, len(dataset), max(1, len(dataset) // 40)):
+        t = dataset.meta["timestamp"].iloc[i]
+        earlier = clicks[clicks["timestamp"] < t]
+        for row, item in zip(
+            rows_of(dataset, i), dataset.items[dataset.starts[i] : dataset.starts[i + 1]], strict=True
+        ):
+            expected = (earlier["content_id"] == items[item]).sum() / len(earlier) if len(earlier) else 0.0
+            assert row[popularity] == pytest.approx(expected)
+
+
+def test_training_and_serving_paths_give_the_same_rows(inputs: Inputs, tmp_path: Path) -> None:
+    """Training path: a decision's rows built by the replay. Serving path: the spec as saved
+    with the model, the snapshot file read by ProfileStore, a Request as a caller sends it,
+    the candidate stage and the item block the model tier keeps."""
+    user = abandoned_cart_user(inputs.events)
+    # the user's last event ends the log, and the decision comes seven minutes later: in
+    # session, and after everyone's history (the item statistics the spec holds)
+    end = inputs.events["timestamp"].max().to_pydatetime()
+    last = {"user_id": user, "timestamp": end + timedelta(minutes=1), "event_type": "view", "category": "books"}
+    events = with_events(inputs.events, {**last, "region": "JP", "device": "tablet", "channel": "app"})
+    now = end + timedelta(minutes=8)
     context = {"region": "JP", "device": "tablet", "channel": "app"}
-    probe = {
-        "user_id": user,
-        "timestamp": now,
-        "event_type": "click",
-        "content_id": inputs.catalog.content_ids[0],
-        "placement": "cart_page",
-        **context,
-    }
-    training_path, _ = build(with_events(events, probe), inputs.catalog)
+    eligible = sorted(inputs.catalog.eligible("cart_page", "JP", now))
+    probe = {"user_id": user, "timestamp": now, "event_type": "click", "content_id": eligible[0]}
+    probed = with_events(events, {**probe, "placement": "cart_page", **context})
+    spec = learn(events, inputs.catalog)
+    trained = build(probed, inputs.catalog, spec).dataset
+    result = build(events, inputs.catalog, learn(events, inputs.catalog))
+    snapshot, spec_file = tmp_path / "profiles.jsonl", tmp_path / "spec.json"
+    write_snapshot(snapshot, result.profiles, result.as_of, result.spec.layout)
+    result.spec.save(spec_file)
 
+    served_spec = FeatureSpec.load(spec_file)
+    profile = ProfileStore.load(snapshot).get(user)
     request = Request(
         user_id=user,
         placement="cart_page",
@@ -99,10 +126,12 @@ def test_training_and_serving_paths_give_the_same_vector(inputs: Inputs, tmp_pat
         cart=expected_cart(events[events["user_id"] == user]),
         consent=True,
     )
-    served = vector(ProfileStore.load(path).get(user), request, now)
-    np.testing.assert_array_equal(row_of(training_path, user, pd.Timestamp(now)), served)
-    assert served[FEATURE_NAMES.index("cart_items")] > 0
-    assert served[FEATURE_NAMES.index("in_session")] == 1
+    stage = take(stage_order(served_spec, served_spec.stats, eligible), excluded(served_spec, profile), 100)
+    block = item_columns(served_spec, served_spec.stats, np.arange(len(served_spec.items)))
+    served = rows(served_spec, served_spec.stats, profile, request, now, np.array(stage), block)
+    np.testing.assert_array_equal(rows_of(trained, decision_of(trained, user, pd.Timestamp(now))), served)
+    assert served[0, FEATURE_NAMES.index("cart_items")] > 0
+    assert served[0, FEATURE_NAMES.index("in_session")] == 1
 
 
 def abandoned_cart_user(events: pd.DataFrame) -> str:
@@ -127,27 +156,71 @@ def expected_cart(mine: pd.DataFrame) -> Cart:
     )
 
 
-def test_new_users_first_decision_is_the_cold_start_vector(inputs: Inputs) -> None:
-    dataset, _ = build(inputs.events, inputs.catalog)
+def test_new_users_first_decision_has_the_cold_start_rows(inputs: Inputs) -> None:
+    result = replay(inputs.events, inputs.catalog)
+    dataset = result.dataset
     first = np.flatnonzero(~dataset.meta["returning"].to_numpy())
     assert len(first) > 0
-    i = first[0]
+    i = int(first[0])
+    meta = dataset.meta.iloc[i]
     request = Request(
-        user_id=dataset.meta["user_id"].iloc[i],
-        placement=dataset.meta["placement"].iloc[i],
-        context=Context(region=dataset.meta["region"].iloc[i], device=dataset.meta["device"].iloc[i]),
+        user_id=meta["user_id"],
+        placement=meta["placement"],
+        context=Context(region=meta["region"], device=meta["device"]),
     )
-    cold = vector(None, request, dataset.meta["timestamp"].iloc[i].to_pydatetime())
     user_block = slice(0, FEATURE_NAMES.index("hour"))
-    np.testing.assert_array_equal(dataset.X[i, user_block], cold[user_block])
+    cold = rows(result.spec, result.spec.stats, None, request, meta["timestamp"].to_pydatetime(), np.array([0]))
+    np.testing.assert_array_equal(
+        rows_of(dataset, i)[:, user_block], np.repeat(cold[:, user_block], dataset.sizes[i], 0)
+    )
 
 
-def test_labels_and_eligibility(inputs: Inputs) -> None:
-    dataset, profiles = build(inputs.events, inputs.catalog)
+def test_labels_candidates_and_time_order(inputs: Inputs) -> None:
+    result = replay(inputs.events, inputs.catalog)
+    dataset = result.dataset
     assert len(dataset) == int((inputs.events["event_type"] == "click").sum())
-    assert dataset.eligible[np.arange(len(dataset)), dataset.y].all()  # the generator obeys the catalog
-    assert len(profiles) == inputs.events["user_id"].nunique()
+    assert (dataset.label_row >= 0).all()  # the generator obeys the catalog, and its content is repeatable
+    assert (dataset.items[dataset.starts[:-1] + dataset.label_row] == dataset.label).all()
+    assert len(result.profiles) == inputs.events["user_id"].nunique()
     assert dataset.meta["timestamp"].is_monotonic_increasing
+
+
+def test_content_that_may_not_be_repeated_is_never_a_candidate_again(inputs: Inputs, tmp_path: Path) -> None:
+    catalog = Catalog.load(write_catalog(tmp_path, inputs.catalog, repeatable=False))
+    dataset = replay(inputs.events, catalog).dataset
+    engaged = inputs.events[inputs.events["event_type"].isin(["click", "add_to_cart", "purchase"])]
+    first = engaged.groupby(["user_id", "content_id"])["timestamp"].min()
+    seen = 0
+    for i in range(len(dataset)):
+        user, t = dataset.meta["user_id"].iloc[i], dataset.meta["timestamp"].iloc[i]
+        for item in dataset.items[dataset.starts[i] : dataset.starts[i + 1]]:
+            key = (user, catalog.content_ids[item])
+            seen += key in first.index
+            assert not (key in first.index and first[key] < t), key
+    assert seen > 0  # candidates the user engaged with later, so the check has teeth
+    assert (dataset.label_row == -1).any()  # repeat clicks: the label was not a candidate
+
+
+def write_catalog(tmp_path: Path, catalog: Catalog, repeatable: bool) -> Path:
+    import json
+
+    doc = json.loads(catalog.to_json())
+    for item in doc["items"]:
+        item["repeatable"] = repeatable
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_training_decisions_of_a_large_stage_rank_the_label_against_sampled_candidates(inputs: Inputs) -> None:
+    times = inputs.events.loc[inputs.events["event_type"] == "click", "timestamp"].sort_values()
+    cut = times.iloc[len(times) // 2].to_pydatetime()
+    result = replay(inputs.events, inputs.catalog, cut, negatives=3)
+    dataset = result.dataset
+    early = dataset.meta["timestamp"] < cut
+    assert (dataset.sizes[early.to_numpy()] <= 4).all()
+    assert (dataset.label_row[early.to_numpy()] == 0).all()  # the label first, then the sampled others
+    assert (dataset.sizes[~early.to_numpy()] > 4).any()  # later decisions rank the whole stage
 
 
 @pytest.mark.parametrize("n", [0, 1])
@@ -155,6 +228,6 @@ def test_tiny_logs(inputs: Inputs, n: int) -> None:
     events = inputs.events[inputs.events["event_type"] == "view"].head(n)
     if n == 0:
         events = inputs.events.head(1)
-    dataset, profiles = build(events, inputs.catalog)
-    assert dataset.X.shape[1] == len(FEATURE_NAMES)
-    assert len(profiles) == 1
+    result = replay(events, inputs.catalog)
+    assert result.dataset.X.shape[1] == len(FEATURE_NAMES)
+    assert len(result.profiles) == 1

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from decision.sources.catalog import Catalog
-from decision.sources.features import CONTENT_VOCAB, PLACEMENTS
 from training.generate import World, write
 from training.io import Inputs
+from training.truth import CONTENT_VOCAB, PLACEMENTS, content_vocab
 
 
 def test_same_seed_same_log(tmp_path: Path) -> None:
@@ -47,3 +47,14 @@ def test_csv_output(tmp_path: Path) -> None:
     world.run(1_000)
     paths = write(tmp_path, world, "csv")
     assert len(pd.read_csv(paths["events"])) == len(world.events)
+
+
+def test_a_larger_catalog_keeps_the_default_world_for_five_per_category(tmp_path: Path) -> None:
+    """--items-per-category scales the catalog; the default of five is the 40-item world."""
+    large = World(5, per_category=125)
+    large.run(1_500)
+    assert large.catalog.content_ids == content_vocab(125)
+    assert len(large.catalog) == 1_000
+    clicked = {row[3] for row in large.events if row[2] == "click"}
+    assert clicked <= set(large.catalog.content_ids)
+    assert World(5).catalog.content_ids == CONTENT_VOCAB

@@ -12,6 +12,7 @@ import yaml
 from click.testing import CliRunner
 from mlflow import MlflowClient
 
+from decision.sources.feature_spec import SPEC_FILE, FeatureSpec
 from decision.sources.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from decision.sources.profiles import ProfileStore
 from training.cli import main
@@ -108,7 +109,11 @@ def test_registered_model_carries_what_serving_needs(story: Story) -> None:
     mlmodel = yaml.safe_load((model_dir / "MLmodel").read_text())
     assert mlmodel["metadata"]["feature_names"] == list(FEATURE_NAMES)
     assert mlmodel["metadata"]["feature_set_version"] == FEATURE_SET_VERSION
-    assert mlmodel["metadata"]["classes"] == list(story.strong.prepared.dataset.classes)
+    assert mlmodel["metadata"]["feature_spec_version"] == story.strong.prepared.spec.version
+    assert mlmodel["metadata"]["formulation"] == "ranker"
+    assert version.tags["feature_spec_version"] == story.strong.prepared.spec.version
+    assert FeatureSpec.load(model_dir / SPEC_FILE) == story.strong.prepared.spec
+    assert ProfileStore.load(story.cfg.profiles_out).spec_layout == story.strong.prepared.spec.layout  # type: ignore[arg-type]
     assert "signature" in mlmodel
     assert (model_dir / "input_example.json").exists()
     booster = lgb.Booster(model_file=str(model_dir / "model.lgb"))
@@ -123,7 +128,9 @@ def test_registered_model_carries_what_serving_needs(story: Story) -> None:
     ):
         assert (folder / name).exists(), name
     run = c.get_run(version.run_id)
-    assert {"model_top1", "popularity_top1", "personal_top1", "ground_truth_top1"} <= set(run.data.metrics)
+    assert {"model_hr1", "popularity_hr3", "recent_popularity_hr5", "personal_ndcg3", "ground_truth_hr1"} <= set(
+        run.data.metrics
+    )
     assert len(ProfileStore.load(folder / "profiles/profiles.jsonl")) > 0
 
 
@@ -135,8 +142,8 @@ def mlflow_model_dir(story: Story, source: str) -> str:
 
 def test_strong_model_beats_the_baselines(story: Story) -> None:
     overall = story.strong.evaluation.overall
-    assert overall["model"]["top1"] > overall["popularity"]["top1"]
-    assert overall["model"]["top1"] > overall["personal"]["top1"]
+    for baseline in ("popularity", "recent_popularity", "personal"):
+        assert overall["model"]["hr1"] > overall[baseline]["hr1"], baseline
     assert "ground_truth" in overall
 
 

@@ -1,7 +1,9 @@
 """A downloaded model version on local disk, read without MLflow.
 
-The training side logs `metadata={"feature_names", "feature_set_version", "classes"}`
-into the MLmodel file; class i of the multiclass booster is `classes[i]`.
+The training side logs `metadata={"feature_names", "feature_set_version",
+"feature_spec_version", "formulation": "ranker"}` into the MLmodel file and the feature spec
+as `extra_files/feature_spec.json` beside the booster: the booster scores one row per
+candidate, built from that spec.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from decision.sources.feature_spec import SPEC_FILE, FeatureSpec, FeatureSpecError
 from decision.tiers.model.errors import ModelLoadError
 
 MODEL_FILE = "model.lgb"
@@ -43,7 +46,7 @@ class LocalModel:
     path: Path
     feature_names: tuple[str, ...]
     feature_set_version: str
-    classes: tuple[str, ...]
+    spec: FeatureSpec
     input_example: np.ndarray | None
     sha256: str
 
@@ -73,12 +76,22 @@ def read_local_model(path: Path, name: str, version: str) -> LocalModel:
         raise ModelLoadError(f"{where}: MLmodel is not a mapping")
     meta = mlmodel.get("metadata") or {}
     feature_names = _string_list(meta, "feature_names", where)
-    classes = _string_list(meta, "classes", where)
     feature_set_version = meta.get("feature_set_version")
     if not isinstance(feature_set_version, str) or not feature_set_version:
         raise ModelLoadError(f"{where}: MLmodel metadata.feature_set_version missing")
-    if len(set(classes)) != len(classes):
-        raise ModelLoadError(f"{where}: MLmodel metadata.classes has duplicates")
+    if meta.get("formulation") != "ranker":
+        raise ModelLoadError(
+            f"{where}: MLmodel metadata.formulation is {meta.get('formulation')!r}, not 'ranker' "
+            "(a model from before the feature spec): retrain it"
+        )
+    try:
+        spec = FeatureSpec.load(path / SPEC_FILE)
+    except FeatureSpecError as exc:
+        raise ModelLoadError(f"{where}: {exc}") from None
+    if spec.version != meta.get("feature_spec_version"):
+        raise ModelLoadError(
+            f"{where}: {SPEC_FILE} is version {spec.version}, the metadata names {meta.get('feature_spec_version')!r}"
+        )
     if not (path / MODEL_FILE).is_file():
         raise ModelLoadError(f"{where}: artifact {MODEL_FILE} missing")
     example = _input_example(path, mlmodel.get("saved_input_example_info"), len(feature_names))
@@ -88,7 +101,7 @@ def read_local_model(path: Path, name: str, version: str) -> LocalModel:
         path=path,
         feature_names=tuple(feature_names),
         feature_set_version=feature_set_version,
-        classes=tuple(classes),
+        spec=spec,
         input_example=example,
         sha256=file_sha256(path / MODEL_FILE),
     )

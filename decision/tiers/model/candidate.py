@@ -66,7 +66,7 @@ def compiled(ranker: Ranker, timeout_s: float) -> Ranker | None:
     """
     model = ranker.model
     try:
-        reference = np.array([ranker.predict_proba(row) for row in model.example_rows()])
+        reference = np.array(ranker.scores(np.ascontiguousarray(model.example_rows(), dtype=np.float64)))
         native = ranker.using(compile_for(model, timeout_s, reference))
         native.warm(model.example_rows())
     except Exception as exc:  # a failed optimisation must never cost the model

@@ -25,12 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from decision.sources.features import RowWriter
 from decision.tiers.model.artifact import LocalModel, file_sha256
 from decision.tiers.model.compile_child import ROOT_FUNCTION
 from decision.tiers.model.errors import ModelLoadError, PredictionError
 from decision.tiers.model.load_check import run_child
-from decision.tiers.model.ranker import predict_array
 
 logger = logging.getLogger(__name__)
 
@@ -41,24 +39,11 @@ _CHILD = Path(__file__).with_name("compile_child.py")
 # (data, result, start row, end row); called holding the GIL: one short call gains nothing
 # from releasing it, and winning it back is a thread switch on a one-core server process.
 _ENTRY = ctypes.PYFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32)
-_FIRST_ROW, _ONE_ROW = ctypes.c_int32(0), ctypes.c_int32(1)
-
-
-class _Buffers:
-    """One caller's input row and output scores, passed as prebuilt ctypes pointers (ctypes
-    converts a plain int argument on every call)."""
-
-    __slots__ = ("out", "out_ptr", "row", "row_ptr")
-
-    def __init__(self, num_features: int, num_classes: int) -> None:
-        self.row = (ctypes.c_double * num_features)()
-        self.row_ptr = ctypes.c_void_p(ctypes.addressof(self.row))
-        self.out = (ctypes.c_double * num_classes)()
-        self.out_ptr = ctypes.c_void_p(ctypes.addressof(self.out))
+_FIRST_ROW = ctypes.c_int32(0)
 
 
 class CompiledPredictor:
-    """Thread-safe single-row class probabilities from a compiled model."""
+    """Thread-safe scores of a batch of rows from a compiled model."""
 
     kind = "native"
 
@@ -72,24 +57,21 @@ class CompiledPredictor:
         if not address:  # calling address 0 would kill the process
             raise ModelLoadError(f"the compiled code has no {ROOT_FUNCTION}")
         self._entry = _ENTRY(address)
-        self._num_features, self._num_classes = len(model.feature_names), len(model.classes)
-        self._free: list[_Buffers] = []
+        self._num_features = len(model.feature_names)
         self._closed = False
 
-    def predict_written(self, write: RowWriter) -> list[float]:
-        """Class probabilities for the row `write` puts into this scorer's input buffer."""
+    def predict_rows(self, rows: np.ndarray) -> np.ndarray:
+        """One score per row of `rows` (float64, C-contiguous, shape (n, num_features))."""
         if self._closed:
             raise PredictionError("predictor is closed")
-        try:
-            buffers = self._free.pop()  # list.pop/append are atomic under the GIL
-        except IndexError:
-            buffers = _Buffers(self._num_features, self._num_classes)
-        try:
-            write(buffers.row)
-            self._entry(buffers.row_ptr, buffers.out_ptr, _FIRST_ROW, _ONE_ROW)
-            return buffers.out[:]
-        finally:
-            self._free.append(buffers)
+        n = rows.shape[0]
+        if rows.ndim != 2 or rows.shape[1] != self._num_features or not rows.flags.c_contiguous:
+            raise PredictionError(f"expected C-contiguous (n, {self._num_features}) rows, got {rows.shape}")
+        out = np.empty(n, dtype=np.float64)
+        if n:
+            # addressof(from_buffer) costs a fraction of ndarray.ctypes.data (bench/README.md, "Design figures")
+            self._entry(_address(rows), _address(out), _FIRST_ROW, n)
+        return out
 
     def close(self) -> None:
         """Refuse further predictions. The code itself is freed with the last reference,
@@ -97,11 +79,16 @@ class CompiledPredictor:
         self._closed = True
 
 
+def _address(array: np.ndarray) -> int:
+    """The address of a writable, C-contiguous array's first byte."""
+    return ctypes.addressof(ctypes.c_char.from_buffer(array))  # type: ignore[arg-type]
+
+
 def compile_for(model: LocalModel, timeout_s: float, reference: np.ndarray) -> CompiledPredictor:
     """Compile `model` in a child process and load the result; raises ModelLoadError.
 
-    `reference` holds LightGBM's probabilities for `model.example_rows()`, which the
-    loaded code must reproduce.
+    `reference` holds LightGBM's scores for `model.example_rows()`, which the loaded code
+    must reproduce.
     """
     where = f"model {model.name} v{model.version}"
     object_file = model.path / OBJECT_FILE
@@ -126,7 +113,7 @@ def compile_for(model: LocalModel, timeout_s: float, reference: np.ndarray) -> C
             predictor = CompiledPredictor(model, copy)
         except Exception as exc:  # ImportError, or lleaves/LLVM refusing the object file
             raise ModelLoadError(f"{where}: compiled code did not load ({type(exc).__name__})") from None
-    native = np.array([predict_array(predictor, row) for row in model.example_rows()])
+    native = predictor.predict_rows(np.array(model.example_rows(), dtype=np.float64, order="C"))
     max_diff = float(np.max(np.abs(native - reference)))
     if not max_diff <= TOLERANCE:  # also catches NaN
         raise ModelLoadError(f"{where}: compiled scores differ from LightGBM's by {max_diff:.3g}")

@@ -1,115 +1,92 @@
-"""LightGBM's single-row fast path (C API via ctypes): about half the time of Booster.predict.
+"""LightGBM's batch predict called straight through its C API: the scorer until the model is compiled.
 
-`LGBM_BoosterPredictForMatSingleRowFastInit` races when two threads call it on one
-booster (LightGBM#6142), and one FastConfig must not be used by two threads at once.
-So configs are created under a lock and lent out from a free list: each call takes
-one, predicts, and gives it back. The list grows to the peak number of concurrent
-callers, and every config is freed before the booster that backs it.
+One request scores its candidate rows in one `LGBM_BoosterPredictForMat` call on one
+thread: Booster.predict adds tens of microseconds of Python around the same call (input
+conversion, shape checks), and its default threads would fight the server for the cores.
+The booster's own lock makes concurrent calls safe.
 
-The predict call goes through a `ctypes.PyDLL` binding, which keeps the GIL for its
-few microseconds. The default binding releases it and must win it back afterwards: on a server
+The call goes through a `ctypes.PyDLL` binding, which keeps the GIL for its few
+microseconds. The default binding releases it and must win it back afterwards: on a server
 process pinned to one core that is a thread switch per call, for no parallelism.
 """
 
 from __future__ import annotations
 
 import ctypes
-import threading
 import weakref
 from typing import Any
 
+import numpy as np
 from lightgbm.basic import _safe_call
 from lightgbm.libpath import _LIB
 
-from decision.sources.features import RowWriter
 from decision.tiers.model.errors import PredictionError
 
 _PREDICT_NORMAL = 0
 _DTYPE_FLOAT64 = 1
+_ROW_MAJOR = 1
 _ALL_ITERATIONS = -1
-# Single-row scoring gains nothing from OpenMP threads and would fight the server for cores.
-_PARAMETERS = b"num_threads=1"
-# Same loaded library, bound with argument types, called holding the GIL (see above).
-_PREDICT_ROW = ctypes.PyDLL(_LIB._name).LGBM_BoosterPredictForMatSingleRowFast
-_PREDICT_ROW.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64), ctypes.c_void_p]
-_PREDICT_ROW.restype = ctypes.c_int
-
-
-class _Config:
-    """One FastConfig handle plus its reusable input and output buffers (pointers resolved once)."""
-
-    __slots__ = ("handle", "out", "out_len", "out_len_ref", "out_ptr", "row", "row_ptr")
-
-    def __init__(self, handle: ctypes.c_void_p, num_features: int, num_classes: int) -> None:
-        self.handle = handle
-        self.row = (ctypes.c_double * num_features)()
-        self.row_ptr = ctypes.c_void_p(ctypes.addressof(self.row))
-        self.out = (ctypes.c_double * num_classes)()
-        self.out_ptr = ctypes.c_void_p(ctypes.addressof(self.out))
-        self.out_len = ctypes.c_int64(0)
-        self.out_len_ref = ctypes.byref(self.out_len)
+_PARAMETERS = ctypes.c_char_p(b"num_threads=1")
+_PREDICT = ctypes.PyDLL(_LIB._name).LGBM_BoosterPredictForMat
+_PREDICT.argtypes = [
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_int,
+    ctypes.c_int32,
+    ctypes.c_int32,
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.c_char_p,
+    ctypes.POINTER(ctypes.c_int64),
+    ctypes.c_void_p,
+]
+_PREDICT.restype = ctypes.c_int
 
 
 class FastPredictor:
-    """Thread-safe single-row predictions for one booster, equal to Booster.predict."""
+    """Thread-safe scores of a batch of rows for one booster, equal to Booster.predict."""
 
     kind = "lightgbm"
 
-    def __init__(self, booster: Any, num_features: int, num_classes: int) -> None:
-        self._booster_handle = booster._handle
+    def __init__(self, booster: Any, num_features: int) -> None:
+        self._booster = booster  # keeps the handle alive as long as this predictor
+        self._handle = booster._handle
         self._num_features = num_features
-        self._num_classes = num_classes
-        self._init_lock = threading.Lock()
-        self._free: list[_Config] = []
-        self._all: list[_Config] = []
-        # Frees the configs when this object goes away; holding `booster` keeps it alive until then.
-        self._finalizer = weakref.finalize(self, _free_configs, self._all, booster)
+        self._closed = weakref.finalize(self, lambda: None)
 
-    def predict_written(self, write: RowWriter) -> list[float]:
-        """Class probabilities for the row `write` puts into this scorer's input buffer."""
-        if not self._finalizer.alive:
+    def predict_rows(self, rows: np.ndarray) -> np.ndarray:
+        """One score per row of `rows` (float64, C-contiguous, shape (n, num_features))."""
+        if not self._closed.alive:
             raise PredictionError("predictor is closed")
-        try:
-            config = self._free.pop()  # list.pop/append are atomic under the GIL
-        except IndexError:
-            config = self._new_config()
-        try:
-            write(config.row)
-            _safe_call(_PREDICT_ROW(config.handle, config.row_ptr, config.out_len_ref, config.out_ptr))
-            if config.out_len.value != self._num_classes:
-                raise PredictionError(
-                    f"fast predict returned {config.out_len.value} values, expected {self._num_classes}"
-                )
-            return config.out[:]
-        finally:
-            self._free.append(config)
+        n = rows.shape[0]
+        if rows.ndim != 2 or rows.shape[1] != self._num_features or not rows.flags.c_contiguous:
+            raise PredictionError(f"expected C-contiguous (n, {self._num_features}) rows, got {rows.shape}")
+        if n == 0:
+            return np.zeros(0)
+        out = np.empty(n, dtype=np.float64)
+        out_len = ctypes.c_int64(0)
+        _safe_call(
+            _PREDICT(
+                self._handle,
+                rows.ctypes.data,
+                _DTYPE_FLOAT64,
+                n,
+                self._num_features,
+                _ROW_MAJOR,
+                _PREDICT_NORMAL,
+                0,
+                _ALL_ITERATIONS,
+                _PARAMETERS,
+                ctypes.byref(out_len),
+                out.ctypes.data,
+            )
+        )
+        if out_len.value != n:
+            raise PredictionError(f"predict returned {out_len.value} values for {n} rows")
+        return out
 
     def close(self) -> None:
-        """Free the native configs now; only for owners sure no call is in flight."""
-        self._finalizer()
-
-    def _new_config(self) -> _Config:
-        handle = ctypes.c_void_p()
-        with self._init_lock:
-            _safe_call(
-                _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
-                    self._booster_handle,
-                    ctypes.c_int(_PREDICT_NORMAL),
-                    ctypes.c_int(0),
-                    ctypes.c_int(_ALL_ITERATIONS),
-                    ctypes.c_int(_DTYPE_FLOAT64),
-                    ctypes.c_int32(self._num_features),
-                    ctypes.c_char_p(_PARAMETERS),
-                    ctypes.byref(handle),
-                )
-            )
-            config = _Config(handle, self._num_features, self._num_classes)
-            self._all.append(config)
-        return config
-
-
-def _free_configs(configs: list[_Config], booster: Any) -> None:
-    """Free every config; `booster` is only passed so that it outlives them."""
-    for config in configs:
-        _safe_call(_LIB.LGBM_FastConfigFree(config.handle))
-    configs.clear()
+        """Refuse further predictions (the booster goes with the last reference)."""
+        self._closed()

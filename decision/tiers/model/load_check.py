@@ -31,7 +31,6 @@ def check_in_child(model: LocalModel, timeout_s: float) -> None:
     where = f"model {model.name} v{model.version}"
     spec = {
         "model_file": str(model.model_file),
-        "num_classes": len(model.classes),
         "num_features": len(model.feature_names),
         "rows": model.example_rows().tolist(),
     }

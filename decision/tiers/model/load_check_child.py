@@ -3,7 +3,7 @@
 Run by path with `python -I`, so it imports nothing from this project: a corrupt
 model can kill this process (LightGBM aborts or segfaults on truncated files)
 and the parent only sees an exit status. Input on stdin: {"model_file",
-"num_classes", "num_features", "rows"}. Output: {"ok": true, "sha256": ...} or
+"num_features", "rows"}. Output: {"ok": true, "sha256": ...} or
 {"ok": false, "reason": ...}; exit status 0 or 2.
 """
 
@@ -28,27 +28,19 @@ def check(spec: dict[str, Any]) -> dict[str, Any]:
         booster = lightgbm.Booster(model_str=text)
     except (UnicodeDecodeError, lightgbm.basic.LightGBMError, ValueError) as exc:
         return {"ok": False, "reason": f"load failed: {type(exc).__name__}: {str(exc)[:200]}"}
-    if booster.num_model_per_iteration() != spec["num_classes"]:
-        return {
-            "ok": False,
-            "reason": f"booster has {booster.num_model_per_iteration()} classes, metadata lists {spec['num_classes']}",
-        }
+    if booster.num_model_per_iteration() != 1:
+        return {"ok": False, "reason": f"booster has {booster.num_model_per_iteration()} outputs, a ranker one"}
     if booster.num_feature() != spec["num_features"]:
         return {
             "ok": False,
             "reason": f"booster expects {booster.num_feature()} features, metadata lists {spec['num_features']}",
         }
     rows = numpy.asarray(spec["rows"], dtype=numpy.float64)
-    probs = numpy.asarray(booster.predict(rows))
-    if probs.shape != (rows.shape[0], spec["num_classes"]):
-        return {
-            "ok": False,
-            "reason": f"prediction shape {probs.shape}, expected ({rows.shape[0]}, {spec['num_classes']})",
-        }
-    if not numpy.isfinite(probs).all():
+    scores = numpy.asarray(booster.predict(rows))
+    if scores.shape != (rows.shape[0],):
+        return {"ok": False, "reason": f"prediction shape {scores.shape}, expected ({rows.shape[0]},)"}
+    if not numpy.isfinite(scores).all():
         return {"ok": False, "reason": "prediction has non-finite values"}
-    if not numpy.allclose(probs.sum(axis=1), 1.0, atol=1e-4):
-        return {"ok": False, "reason": "class probabilities do not sum to 1"}
     return {"ok": True, "sha256": hashlib.sha256(data).hexdigest()}
 
 

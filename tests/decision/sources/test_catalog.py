@@ -117,16 +117,26 @@ def test_round_trip_through_json(tmp_path: Path) -> None:
     assert Catalog.load(again).items == catalog.items
 
 
+def test_repeatable_is_read_and_unstated_by_default(tmp_path: Path) -> None:
+    items = [{**ITEMS[0], "repeatable": False}, {**ITEMS[1], "repeatable": True}, ITEMS[2]]
+    catalog = Catalog.load(write(tmp_path, items))
+    assert [item.repeatable for item in catalog.items] == [False, True, None]
+    again = tmp_path / "again.json"
+    again.write_text(catalog.to_json())
+    assert [item.repeatable for item in Catalog.load(again).items] == [False, True, None]
+
+
 def test_csv_catalog(tmp_path: Path) -> None:
     path = tmp_path / "catalog.csv"
     path.write_text(
-        "content_id,category,placements,regions,active_from,active_until,title\n"
-        "a,books,home_banner|email,,,,Read more\n"
-        "b,toys,cart_page,DE|US,2026-01-01,,Toy sale\n"
+        "content_id,category,placements,regions,active_from,active_until,repeatable,title\n"
+        "a,books,home_banner|email,,,,no,Read more\n"
+        "b,toys,cart_page,DE|US,2026-01-01,,,Toy sale\n"
     )
     catalog = Catalog.load(path)
     assert catalog.eligible("cart_page", "US", FEB) == {"b"}
     assert catalog.get("a").attributes == {"title": "Read more"}  # type: ignore[union-attr]
+    assert [item.repeatable for item in catalog.items] == [False, None]
 
 
 @pytest.mark.parametrize(
@@ -139,6 +149,7 @@ def test_csv_catalog(tmp_path: Path) -> None:
         ({"active_from": "2026-02-01", "active_until": "2026-01-01"}, "must be after active_from"),
         ({"colour": "red"}, r"row 2: unknown field 'colour'"),
         ({"content_id": "a"}, r"row 2: content_id 'a' repeats row 1"),
+        ({"repeatable": "sometimes"}, r"row 2 \(b\): field 'repeatable': expected true or false, got 'sometimes'"),
     ],
 )
 def test_bad_items_name_row_and_field(tmp_path: Path, change: dict[str, Any], message: str) -> None:

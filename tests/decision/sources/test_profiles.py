@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from decision.domain import Request
-from decision.sources.features import Profile, vector
+from decision.sources.features import ENGAGED_LIMIT, Profile, rows
 from decision.sources.profiles import ProfileStore, ProfileStoreError, write_snapshot
+from tests.decision.sources.test_features import SPEC
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -31,26 +32,59 @@ def sample(user_id: str, purchase: bool) -> Profile:
         carts=1,
         purchases=int(purchase),
         monetary=12.345678 if purchase else 0.0,
-        last_content="toys-1",
-        content_clicks={"toys-1": 2},
-        category_views={"toys": 3},
+        last_content="a1",
+        content_clicks={"a1": 2},
+        category_views={"alpha": 3},
+        category_events={"alpha": 4},
+        category_last={"alpha": NOW.timestamp() - 3600.5},
+        engaged=("z", "a1"),
     )
 
 
 @pytest.fixture
 def snapshot(tmp_path: Path) -> Path:
     path = tmp_path / "profiles.jsonl"
-    write_snapshot(path, [sample("a", True), sample("b", False)], NOW)
+    write_snapshot(path, [sample("a", True), sample("b", False)], NOW, SPEC.layout)
     return path
 
 
-def test_round_trip_gives_equal_profiles_and_vectors(snapshot: Path) -> None:
+def test_round_trip_gives_equal_profiles_and_rows(snapshot: Path) -> None:
     store = ProfileStore.load(snapshot)
     assert len(store) == 2
+    assert store.spec_layout == SPEC.layout
     assert store.get("a") == sample("a", True)
     assert store.get("missing") is None
-    req = Request(user_id="a", placement="home_banner")
-    np.testing.assert_array_equal(vector(store.get("a"), req, NOW), vector(sample("a", True), req, NOW))
+    req = Request(user_id="a", placement="p1")
+    candidates = np.arange(len(SPEC.items))
+    np.testing.assert_array_equal(
+        rows(SPEC, SPEC.stats, store.get("a"), req, NOW, candidates),
+        rows(SPEC, SPEC.stats, sample("a", True), req, NOW, candidates),
+    )
+
+
+def test_an_older_format_is_refused_with_what_to_do(snapshot: Path) -> None:
+    snapshot.write_text(snapshot.read_text().replace('"format_version": 3', '"format_version": 2', 1))
+    with pytest.raises(ProfileStoreError, match="format_version 2 is not 3; rewrite the snapshot"):
+        ProfileStore.load(snapshot)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("category_last", '{"alpha":"noon"}', "expected epoch seconds"),
+        ("category_last", '{"alpha":1e999}', "expected epoch seconds"),
+        ("engaged", '"a1"', "expected a list of at most"),
+        ("engaged", "[" + ",".join(['"x"'] * (ENGAGED_LIMIT + 1)) + "]", "expected a list of at most"),
+        ("category_events", '{"alpha":-1}', "expected a non-negative integer"),
+    ],
+)
+def test_new_fields_are_checked(snapshot: Path, field: str, value: str, reason: str) -> None:
+    text = snapshot.read_text()
+    start = text.index(f'"{field}":') + len(f'"{field}":')
+    end = text.index("]" if text[start] == "[" else "}", start) + 1
+    snapshot.write_text(text[:start] + value + text[end:])
+    with pytest.raises(ProfileStoreError, match=f"line 2: bad value \\({reason}"):
+        ProfileStore.load(snapshot)
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:

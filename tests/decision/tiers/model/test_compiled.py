@@ -18,7 +18,7 @@ from decision.tiers.model.candidate import compiled, prepare
 from decision.tiers.model.compile_child import check_rows, compile_model
 from decision.tiers.model.compiled import OBJECT_FILE, TOLERANCE, compile_for
 from decision.tiers.model.errors import ModelLoadError, PredictionError
-from decision.tiers.model.ranker import Ranker, predict_array
+from decision.tiers.model.ranker import Ranker
 from tests.decision.tiers.model import builders
 
 
@@ -41,7 +41,7 @@ def test_native_scores_equal_lightgbm_with_missing_values(local_model: LocalMode
     rows = check_rows(np.random.default_rng(5).normal(size=(50, len(builders.FEATURES))))
     assert np.isnan(rows).any()
     expected = lgb.Booster(model_file=str(local_model.model_file)).predict(rows)
-    native = np.stack([predict_array(predictor, row) for row in rows])
+    native = predictor.predict_rows(np.ascontiguousarray(rows))
     np.testing.assert_allclose(native, expected, rtol=0, atol=TOLERANCE)
     assert predictor.kind == "native"
 
@@ -53,8 +53,8 @@ def test_a_served_ranker_gets_a_native_twin_and_stays_usable(local_model: LocalM
     assert native is not None
     assert native.predictor == "native"
     assert (local_model.path / OBJECT_FILE).is_file()
-    row = local_model.example_rows()[0]
-    np.testing.assert_allclose(native.predict_proba(row), serving.predict_proba(row), rtol=0, atol=TOLERANCE)
+    rows = np.ascontiguousarray(local_model.example_rows())
+    np.testing.assert_allclose(native.scores(rows), serving.scores(rows), rtol=0, atol=TOLERANCE)
 
 
 def test_a_compile_that_times_out_leaves_lightgbm_scoring(
@@ -64,7 +64,7 @@ def test_a_compile_that_times_out_leaves_lightgbm_scoring(
     with caplog.at_level(logging.WARNING):
         assert compiled(serving, 0.01) is None
     assert "model nbc v1 not compiled (model nbc v1: compile did not finish within 0.01 s); LightGBM" in caplog.text
-    serving.predict_proba(local_model.example_rows()[0])
+    serving.scores(np.ascontiguousarray(local_model.example_rows()))
 
 
 def test_an_unexpected_failure_while_compiling_leaves_lightgbm_scoring(
@@ -84,7 +84,7 @@ def test_a_model_lleaves_cannot_read_is_not_compiled(local_model: LocalModel) ->
     local_model.model_file.write_text(builders.nan_model_text(builders.train_booster(rounds=3)))
     odd_model = dataclasses.replace(local_model, sha256=file_sha256(local_model.model_file))
     with pytest.raises(ModelLoadError, match="nbc v1: not compiled: compile failed: ValueError"):
-        compile_for(odd_model, 60, np.zeros((2, len(builders.CLASSES))))
+        compile_for(odd_model, 60, np.zeros(2))
 
 
 def test_the_child_refuses_code_whose_scores_differ(local_model: LocalModel) -> None:
@@ -123,10 +123,10 @@ def test_a_closed_native_ranker_refuses_to_predict(local_model: LocalModel) -> N
     ranker = Ranker.load(local_model).using(compile_for(local_model, 60, reference(local_model)))
     ranker.close()
     with pytest.raises(PredictionError, match="closed"):
-        ranker.predict_proba(np.zeros(5))
+        ranker.scores(np.zeros((1, 5)))
 
 
-def test_a_row_of_another_width_never_reaches_the_native_buffer(local_model: LocalModel) -> None:
+def test_rows_of_another_width_never_reach_the_native_code(local_model: LocalModel) -> None:
     predictor = compile_for(local_model, 60, reference(local_model))
-    with pytest.raises(PredictionError, match=r"expected one row of 5 features, got shape \(6,\)"):
-        predict_array(predictor, np.zeros(6))
+    with pytest.raises(PredictionError, match=r"expected C-contiguous \(n, 5\) rows, got \(3, 6\)"):
+        predictor.predict_rows(np.zeros((3, 6)))

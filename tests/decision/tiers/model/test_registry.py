@@ -37,7 +37,7 @@ def test_resolve_and_download_read_the_contract(registry: Registry, tmp_path: Pa
     assert local.model_file.is_file()
     assert local.path.is_relative_to(tmp_path / "cache")
     assert local.feature_names == builders.FEATURES
-    assert local.classes == builders.CLASSES
+    assert local.spec == builders.SPEC
     assert local.feature_set_version == builders.FEATURE_SET_VERSION
     assert local.input_example is not None
     assert local.input_example.shape == (2, len(builders.FEATURES))

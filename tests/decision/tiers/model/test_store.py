@@ -110,12 +110,12 @@ def test_first_load_then_swap_while_readers_keep_reading(registry: Registry, sto
     done = threading.Event()
 
     def read() -> None:
-        row = np.zeros(len(builders.FEATURES))
+        row = np.zeros((1, len(builders.FEATURES)))
         while not done.is_set():
             try:
                 current = store.current
                 assert current is not None
-                assert current.ranker.predict_proba(row).shape == (len(builders.CLASSES),)
+                assert len(current.ranker.scores(row)) == 1
                 seen[current.version] += 1
             except BaseException as exc:
                 errors.append(exc)
@@ -152,10 +152,10 @@ def test_the_model_serves_at_once_and_is_scored_natively_once_compiled(
     store.start()
     try:
         wait_until(lambda: store.current is not None)
-        row = np.zeros(len(builders.FEATURES))
+        row = np.zeros((1, len(builders.FEATURES)))
         while (current := store.current) is not None and current.ranker.predictor != "native":
             scorers.append(current.ranker.predictor)
-            current.ranker.predict_proba(row)  # the LightGBM ranker keeps serving meanwhile
+            current.ranker.scores(row)  # the LightGBM ranker keeps serving meanwhile
             time.sleep(0.001)
         wait_until(lambda: settled_on(store, registry.name, "1", scorer="native"))
     finally:
@@ -237,7 +237,7 @@ def test_deleted_champion_keeps_serving_and_says_so(registry: Registry, store: M
     current = store.current
     assert current is not None
     assert current.version == "1"
-    assert current.ranker.predict_proba(np.zeros(5)).shape == (4,)
+    assert len(current.ranker.scores(np.zeros((4, 5)))) == 4
     assert "not found in the registry; keeping v1" in str(store.status()["message"])
 
 
