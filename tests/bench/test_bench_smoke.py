@@ -83,6 +83,21 @@ def test_run_has_help() -> None:
     assert "--tracking-uri" in done.stdout
 
 
+def test_catalog_scale_has_help_and_the_formulation_comparison_runs_on_a_tiny_shape() -> None:
+    help_text = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "catalog_scale.py"), "--help"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert "--items-per-category" in help_text
+    tiny = ["--classes", "5", "--decisions", "500", "--rounds", "1"]
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "formulation.py"), *tiny],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "multiclass s/round" in done.stdout
+    assert len(done.stdout.strip().splitlines()) == 3  # settings, header, one catalog size
+
+
 @dataclass(frozen=True)
 class Bootstrapped:
     """A registry with a champion, and the catalog and profiles it was trained with."""
