@@ -31,12 +31,12 @@ from bench.decide_cases import SERVICE, body_file, decide_check, load_request
 from bench.decide_micro import NoDeadline, add_app_arguments, start
 from bench.load import GRPC_HEADERS, Target, run_h2load
 from decision.api import convert, servicer
+from decision.conditions import facts
 from decision.pipeline.decider import Decider
 from decision.runtime.server import build_server
 from decision.tiers.model import tier
 from decision.tiers.model.ranker import Ranker
 from decision.tiers.model.tier import ModelTier
-from decision.tiers.rules import facts
 from decision.tiers.rules.engine import Engine
 from decision.tiers.rules.tier import RulesTier
 from decision.v1 import decision_service_pb2 as pb

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from decision.conditions import facts
 from decision.domain import Request
-from decision.tiers.rules import facts
 from decision.tiers.rules.compiled import CompiledRuleset
 from decision.tiers.rules.engine import ENGINE, Loaded
 from decision.tiers.rules.outcome import RuleOutcome

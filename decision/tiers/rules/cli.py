@@ -10,12 +10,12 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from decision.conditions.errors import SpecFileError
 from decision.tiers.rules import casefile, reference
 from decision.tiers.rules.active import ActiveRuleset
 from decision.tiers.rules.arbitrate import ranked
 from decision.tiers.rules.compiled import CompiledRuleset
 from decision.tiers.rules.compiler import compile_path
-from decision.tiers.rules.errors import RuleFileError
 from decision.tiers.rules.schema import CaseModel
 
 _PATH = click.Path(exists=False, path_type=Path)
@@ -24,7 +24,7 @@ _PATH = click.Path(exists=False, path_type=Path)
 def _compile_or_exit(path: Path) -> CompiledRuleset:
     try:
         return compile_path(path)
-    except RuleFileError as exc:
+    except SpecFileError as exc:
         for problem in exc.problems:
             click.echo(problem.location_line(), err=True)
         count = len(exc.problems)

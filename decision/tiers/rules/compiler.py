@@ -14,19 +14,20 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from decision.tiers.rules import condition as cond
-from decision.tiers.rules import facts, translate, window
-from decision.tiers.rules.compiled import Case, CompiledRule, CompiledRuleset
-from decision.tiers.rules.errors import RuleFileError
-from decision.tiers.rules.fields import FieldType
-from decision.tiers.rules.loader import (
+from decision.conditions import condition as cond
+from decision.conditions import facts, window
+from decision.conditions.errors import SpecFileError
+from decision.conditions.fields import FieldType
+from decision.conditions.loader import (
     MarkedDict,
     MarkedList,
     SourceFile,
     content_hash,
-    read_ruleset,
+    read_spec_files,
     walk_lines,
 )
+from decision.tiers.rules import translate
+from decision.tiers.rules.compiled import Case, CompiledRule, CompiledRuleset
 from decision.tiers.rules.schema import RuleFileModel, RuleModel
 
 MAX_RULES = 5000
@@ -37,10 +38,10 @@ class _Problems:
     """Collects located problems for one ruleset."""
 
     def __init__(self) -> None:
-        self.items: list[RuleFileError] = []
+        self.items: list[SpecFileError] = []
 
     def add(self, file: str, line: int, rule_id: str | None, reason: str) -> None:
-        self.items.append(RuleFileError(file, line, rule_id, reason))
+        self.items.append(SpecFileError(file, line, f"rule {rule_id}" if rule_id else None, reason))
 
 
 def _rule_id_at(document: Any, loc: tuple[int | str, ...]) -> str | None:
@@ -235,13 +236,13 @@ def _assemble(
 
 
 def compile_path(path: Path) -> CompiledRuleset:
-    """Read, validate and compile the ruleset at `path`; raises RuleFileError with every problem."""
-    sources, read_problems = read_ruleset(path)
+    """Read, validate and compile the ruleset at `path`; raises SpecFileError with every problem."""
+    sources, read_problems = read_spec_files(path)
     problems = _Problems()
     problems.items.extend(p for err in read_problems for p in err.problems)
     compiled = compile_sources(sources, problems) if sources else None
     if problems.items or compiled is None:
         if not problems.items:
             problems.add(str(path), 1, None, "no rules could be compiled")
-        raise RuleFileError.collect(problems.items)
+        raise SpecFileError.collect(problems.items)
     return compiled

@@ -44,8 +44,8 @@ import durable.engine
 import durable_rules_engine
 import orjson
 
+from decision.conditions.facts import Fact
 from decision.tiers.rules.errors import RuleEngineError
-from decision.tiers.rules.facts import Fact
 from decision.tiers.rules.translate import CATCH_ALL
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from decision.conditions.condition import AllOf, AnyOf, Compare, Condition, Exists, Not, leaves
+from decision.conditions.facts import NOW_KEY, Fact
 from decision.tiers.rules.arbitrate import winner
 from decision.tiers.rules.compiled import CompiledRule, CompiledRuleset
-from decision.tiers.rules.condition import AllOf, AnyOf, Compare, Condition, Exists, Not, leaves
-from decision.tiers.rules.facts import NOW_KEY, Fact
 
 Truth = bool | None  # None = unknown
 _CMP: dict[str, Callable[[Fact, Fact], bool]] = {

@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from decision.conditions import facts
+from decision.conditions.errors import SpecFileError
+from decision.conditions.fields import FieldType
 from decision.domain import Cart, Context, Request
-from decision.tiers.rules import facts
 from decision.tiers.rules.active import ActiveRuleset
 from decision.tiers.rules.engine import ENGINE, Engine, _action
-from decision.tiers.rules.errors import RuleEngineError, RuleFileError
-from decision.tiers.rules.fields import FieldType
+from decision.tiers.rules.errors import RuleEngineError
 from decision.tiers.rules.translate import CATCH_ALL
 from tests.decision.tiers.rules.conftest import DATA, NOW, write
 
@@ -218,7 +219,7 @@ def test_a_rule_with_too_many_simultaneous_alternatives_is_refused(tmp_path: Pat
     )
     from decision.tiers.rules.compiler import compile_path
 
-    with pytest.raises(RuleFileError, match=r"rule wide: condition has 49 alternatives .* split the rule"):
+    with pytest.raises(SpecFileError, match=r"rule wide: condition has 49 alternatives .* split the rule"):
         compile_path(path)
 
 

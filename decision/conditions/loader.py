@@ -1,4 +1,4 @@
-"""Read rule files safely: confined to the rules root, size-capped, safe YAML with line marks.
+"""Read rule and experiment files safely: confined to their folder, size-capped, safe YAML with line marks.
 
 Refused before any rule logic runs: files over the size cap (checked before parsing),
 paths or symlinks leaving the root, non-UTF-8 text, YAML syntax errors, anchors and
@@ -16,11 +16,11 @@ from typing import Any
 
 import yaml
 
-from decision.tiers.rules.errors import RuleFileError
+from decision.conditions.errors import SpecFileError
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_FILES = 64
-RULE_FILE_SUFFIX = ".yaml"
+SPEC_FILE_SUFFIX = ".yaml"
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -41,7 +41,7 @@ class MarkedList(list[Any]):
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """One parsed rule file: its display name, its bytes and the line-marked document."""
+    """One parsed rule or experiment file: its display name, its bytes and the line-marked document."""
 
     name: str
     content: bytes
@@ -63,10 +63,10 @@ class _MarkingLoader(_Parser):  # type: ignore[misc]
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if not isinstance(key, str):
-                raise RuleFileError(self.file, line, None, f"key {key!r} must be a string")
+                raise SpecFileError(self.file, line, None, f"key {key!r} must be a string")
             if key in result:
                 first = result.key_lines[key]
-                raise RuleFileError(self.file, line, None, f"duplicate key '{key}' (first given on line {first})")
+                raise SpecFileError(self.file, line, None, f"duplicate key '{key}' (first given on line {first})")
             result.key_lines[key] = line
             result[key] = self.construct_object(value_node, deep=True)
         return result
@@ -87,11 +87,11 @@ def _refuse_anchors(text: str, file: str) -> None:
     for event in yaml.parse(text, Loader=_Parser):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             line = event.start_mark.line + 1 if event.start_mark else 1
-            raise RuleFileError(file, line, None, "anchors and aliases (&, *) are not allowed")
+            raise SpecFileError(file, line, None, "anchors and aliases (&, *) are not allowed")
 
 
 def parse_text(text: str, file: str) -> Any:
-    """Parse one YAML document with line marks; raises RuleFileError with the line."""
+    """Parse one YAML document with line marks; raises SpecFileError with the line."""
     try:
         _refuse_anchors(text, file)
         loader = _MarkingLoader(text, file)
@@ -105,15 +105,15 @@ def parse_text(text: str, file: str) -> Any:
         reason = exc.problem or "invalid YAML"
         if isinstance(exc, yaml.constructor.ConstructorError):
             reason = f"{reason} (only plain YAML data is allowed, no tags)"
-        raise RuleFileError(file, line, None, f"YAML error: {reason}") from None
+        raise SpecFileError(file, line, None, f"YAML error: {reason}") from None
     except yaml.YAMLError as exc:
-        raise RuleFileError(file, 1, None, f"YAML error: {type(exc).__name__}") from None
+        raise SpecFileError(file, 1, None, f"YAML error: {type(exc).__name__}") from None
 
 
-def rule_files(path: Path) -> list[Path]:
-    """The files of a ruleset: `path` itself, or the `*.yaml` files directly in the folder."""
+def spec_files(path: Path) -> list[Path]:
+    """The files of a rule or experiment set: `path` itself, or the `*.yaml` files directly in the folder."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.name.endswith(RULE_FILE_SUFFIX) and p.name[0] != ".")
+        return sorted(p for p in path.iterdir() if p.name.endswith(SPEC_FILE_SUFFIX) and p.name[0] != ".")
     return [path]
 
 
@@ -125,39 +125,39 @@ def read_bytes(file: Path, root: Path) -> bytes:
     """Read one file, refusing escapes from `root` and anything over the size cap."""
     name = str(file)
     if not _confined(file, root):
-        raise RuleFileError(name, 1, None, "path leaves the rules folder (symlink or '..')")
+        raise SpecFileError(name, 1, None, "path leaves its folder (symlink or '..')")
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise RuleFileError(name, 1, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
+            raise SpecFileError(name, 1, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
         with file.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise RuleFileError(name, 1, None, f"cannot read file ({exc.strerror})") from None
+        raise SpecFileError(name, 1, None, f"cannot read file ({exc.strerror})") from None
     if len(data) > MAX_FILE_BYTES:
-        raise RuleFileError(name, 1, None, f"file grew past the {MAX_FILE_BYTES}-byte limit")
+        raise SpecFileError(name, 1, None, f"file grew past the {MAX_FILE_BYTES}-byte limit")
     return data
 
 
-def read_ruleset(path: Path) -> tuple[list[SourceFile], list[RuleFileError]]:
-    """Read and parse every file of the ruleset at `path`; problems are collected, not raised."""
+def read_spec_files(path: Path) -> tuple[list[SourceFile], list[SpecFileError]]:
+    """Read and parse every file of the set at `path`; problems are collected, not raised."""
     root = path if path.is_dir() else path.parent
     files: list[SourceFile] = []
-    problems: list[RuleFileError] = []
+    problems: list[SpecFileError] = []
     if not path.exists():
-        return [], [RuleFileError(str(path), 1, None, "no such file or folder")]
-    names = rule_files(path)
+        return [], [SpecFileError(str(path), 1, None, "no such file or folder")]
+    names = spec_files(path)
     if not names:
-        problems.append(RuleFileError(str(path), 1, None, f"no *{RULE_FILE_SUFFIX} files"))
+        problems.append(SpecFileError(str(path), 1, None, f"no *{SPEC_FILE_SUFFIX} files"))
     if len(names) > MAX_FILES:
-        problems.append(RuleFileError(str(path), 1, None, f"more than {MAX_FILES} rule files"))
+        problems.append(SpecFileError(str(path), 1, None, f"more than {MAX_FILES} files"))
         names = names[:MAX_FILES]
     for file in names:
         try:
             content = read_bytes(file, root)
             text = _decode(content, str(file))
             files.append(SourceFile(str(file), content, parse_text(text, str(file))))
-        except RuleFileError as exc:
+        except SpecFileError as exc:
             problems.append(exc)
     return files, problems
 
@@ -167,11 +167,11 @@ def _decode(content: bytes, file: str) -> str:
         return content.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
-        raise RuleFileError(file, line, None, "file is not valid UTF-8") from None
+        raise SpecFileError(file, line, None, "file is not valid UTF-8") from None
 
 
 def content_hash(files: list[SourceFile]) -> str:
-    """sha256 over every file's base name and bytes: the identity of a ruleset's content."""
+    """sha256 over every file's base name and bytes: the identity of a set's content."""
     digest = hashlib.sha256()
     for source in sorted(files, key=lambda s: Path(s.name).name):
         digest.update(Path(source.name).name.encode())

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from decision.conditions.fields import ATTRIBUTE_PREFIX, FieldType
 from decision.domain import Request
-from decision.tiers.rules.fields import ATTRIBUTE_PREFIX, FieldType
 
 Fact = str | float | bool
 NOW_KEY = "now"

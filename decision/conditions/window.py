@@ -6,7 +6,7 @@ import difflib
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from decision.tiers.rules.schema import WindowModel
+from decision.conditions.schema import WindowModel
 
 
 class WindowError(ValueError):

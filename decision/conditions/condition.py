@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from decision.tiers.rules import fields
-from decision.tiers.rules.fields import FieldType
-from decision.tiers.rules.loader import MarkedDict, MarkedList
+from decision.conditions import fields
+from decision.conditions.fields import FieldType
+from decision.conditions.loader import MarkedDict, MarkedList
 
 Scalar = str | float | bool
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
