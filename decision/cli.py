@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from decision import __version__
 from decision.settings import Settings
+from decision.tiers.experiments.cli import experiments
 from decision.tiers.rules.cli import rules
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
@@ -182,6 +183,7 @@ def health(target: str, service: str, timeout: float) -> None:
 
 
 cli.add_command(rules)
+cli.add_command(experiments)
 
 
 def main() -> None:

@@ -24,6 +24,12 @@ LATENCY = Histogram(
 )
 RULESET_INFO = Gauge("decision_ruleset_active_info", "1 for the active ruleset version.", ["version", "hash"])
 RULES_RELOADS = Counter("decision_rules_reloads_total", "Ruleset activation attempts, by result.", ["result"])
+EXPERIMENTS_INFO = Gauge(
+    "decision_experiments_active_info", "1 for the active experiment-set version.", ["version", "hash"]
+)
+EXPERIMENTS_RELOADS = Counter(
+    "decision_experiments_reloads_total", "Experiment-set activation attempts, by result.", ["result"]
+)
 MODEL_INFO = Gauge(
     "decision_model_active_info",
     "1 for the active model version and what scores it (native: compiled; lightgbm: its fast path).",

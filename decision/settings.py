@@ -33,11 +33,19 @@ class Settings(BaseSettings):
     grace_seconds: float = Field(5.0, ge=0, description="on SIGTERM/SIGINT, how long in-flight calls may finish")
     decide_timeout_ms: float = Field(250.0, gt=0, description="time budget of a Decide without a client deadline")
     rules_path: Path = Field(Path("rules"), description="rule files (a folder of *.yaml, or one file)")
-    rules_poll_seconds: float = Field(1.0, gt=0, description="how often the rules path is checked for changes")
+    rules_poll_seconds: float = Field(
+        1.0, gt=0, description="how often the rules and experiments paths are checked for changes"
+    )
+    experiments_path: Path = Field(
+        Path("experiments"), description="experiment files (a folder of *.yaml, or one file); none = no experiments"
+    )
     tracking_uri: str = Field("sqlite:///var/mlflow/mlflow.db", description="MLflow tracking/registry URI")
     model_name: str = Field("next_best_content", description="registered model to serve")
     model_alias: str = Field("champion", description="registry alias the service follows")
     model_poll_seconds: float = Field(30.0, gt=0, description="how often the alias is checked for a new version")
+    max_model_aliases: int = Field(
+        3, ge=1, le=16, description="models kept loaded at once (the champion plus aliases experiment arms compare)"
+    )
     registry_timeout_seconds: float = Field(10.0, gt=0, description="give up on one registry call after this long")
     model_cache_dir: Path = Field(Path("var/models"), description="where downloaded model versions are kept")
     load_check_timeout_seconds: float = Field(
@@ -72,7 +80,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     log_format: Literal["json", "text"] = Field("text", description="log line format")
     tiers: tuple[str, ...] = Field(
-        ("rules", "model", "default"),
+        ("rules", "experiments", "model", "default"),
         description="the tiers Decide walks, in order, JSON: built-in names (rules, model, default) or "
         '"name=module:function" for your own; the last is always "default"',
     )

@@ -104,6 +104,12 @@ def response_to_pb(decision: Decision) -> pb.DecideResponse:
     target.tier = source.tier
     if source.details:
         target.details.update(source.details)
+    if source.experiment_id:
+        target.experiment_id = source.experiment_id
+        target.experiment_version = source.experiment_version
+        target.experiment_hash = source.experiment_hash
+        target.arm = source.arm
+        target.arm_probability = source.arm_probability
     if source.fallback_reasons:
         target.fallback_reasons.extend([_REASONS[r] for r in source.fallback_reasons])
     decided_at = decision.decided_at.timestamp()
@@ -118,6 +124,7 @@ _SOURCES = {
     Source.RULE: pb.DECISION_SOURCE_RULE,
     Source.MODEL: pb.DECISION_SOURCE_MODEL,
     Source.DEFAULT: pb.DECISION_SOURCE_DEFAULT,
+    Source.EXPERIMENT: pb.DECISION_SOURCE_EXPERIMENT,
     Source.OTHER: pb.DECISION_SOURCE_OTHER,
 }
 _REASONS = {reason: pb.FallbackReason.Value(f"FALLBACK_REASON_{reason.name}") for reason in FallbackReason}

@@ -93,6 +93,14 @@ def record_for(decision: Decision, context: RequestContext, pseudonymize: Pseudo
             record[key] = value
     if provenance.details:
         record["details"] = dict(provenance.details)
+    if provenance.experiment_id:
+        record["experiment"] = {
+            "id": provenance.experiment_id,
+            "version": provenance.experiment_version,
+            "hash": provenance.experiment_hash,
+            "arm": provenance.arm,
+            "probability": provenance.arm_probability,
+        }
     eligible = context.eligible_if_computed
     if eligible is not None:
         record["eligible"] = len(eligible)

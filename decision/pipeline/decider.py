@@ -96,7 +96,7 @@ class Decider:
         if reasons or provenance.tier != tier or context.carried is not NOTHING_CARRIED:
             if context.carried is not NOTHING_CARRIED:
                 provenance = merge(provenance, context.carried)
-            provenance = Provenance(*provenance[:5], tuple(reasons), tier, provenance.details)
+            provenance = _with_pipeline(provenance, tuple(reasons), tier)
         decision = Decision(
             decision_id=f"{_ID_PREFIX}-{next(_id_counter):016x}",
             request_id=request.request_id,
@@ -125,6 +125,26 @@ class Decider:
         counter = self._error_counters.get(tier) or metrics.TIER_ERRORS.labels(tier)
         counter.inc()
         log.error("%s tier failed: %s", tier, type(exc).__name__)
+
+
+def _with_pipeline(p: Provenance, reasons: tuple[FallbackReason, ...], tier: str) -> Provenance:
+    """`p` with the pipeline's fallback reasons and the answering tier's name (a positional
+    constructor call: `_replace` costs several times as much on this path)."""
+    return Provenance(
+        p.ruleset_version,
+        p.ruleset_hash,
+        p.rule_id,
+        p.model_name,
+        p.model_version,
+        reasons,
+        tier,
+        p.details,
+        p.experiment_id,
+        p.experiment_version,
+        p.experiment_hash,
+        p.arm,
+        p.arm_probability,
+    )
 
 
 _FALLBACK_COUNTERS = {reason: metrics.FALLBACKS.labels(reason.name) for reason in FallbackReason}

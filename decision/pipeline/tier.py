@@ -13,7 +13,7 @@ its first ruleset: answering without it would skip legal exclusions).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from decision.domain import FallbackReason, Item, Provenance, Source
@@ -60,12 +60,28 @@ class Lifecycle(Protocol):
     def stop(self) -> None: ...
 
 
+class AliasRanking(Protocol):
+    """Ranking with the model a registry alias names, for tiers that compare models (experiment
+    arms: champion vs challenger). Provided by the model tier's package, wired by the runtime,
+    so tiers that use it never import the model tier."""
+
+    def follow(self, owner: str, aliases: Collection[str]) -> None:
+        """Keep the models of `aliases` loaded for `owner` (replacing what it asked for before)."""
+        ...
+
+    def rank(self, alias: str, context: RequestContext) -> TierResult:
+        """The eligible content ranked by `alias`'s model, or the reason it cannot answer."""
+        ...
+
+
 class TierEnvironment(NamedTuple):
-    """What a tier factory gets: its configured name, the settings and the shared sources."""
+    """What a tier factory gets: its configured name, the settings, the shared sources and the
+    model pool (shared by every tier that ranks with a registered model)."""
 
     name: str
     settings: Settings
     sources: Sources
+    models: AliasRanking
 
 
 TierFactory = Callable[[TierEnvironment], Tier]

@@ -27,6 +27,7 @@ from decision.settings import Settings
 from decision.sources.catalog import Catalog
 from decision.sources.features import FEATURE_SET_VERSION
 from decision.sources.profiles import ProfileStore, SnapshotProfiles
+from decision.tiers.model.pool import pool_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ class App:
         secret = settings.user_key.get_secret_value() if settings.user_key else None
         self.pseudonymize = load_pseudonymizer(settings.user_key_path, secret)
         self.sources = Sources(self.catalog, SnapshotProfiles(self.profiles, self.pseudonymize))
-        self.tiers = build_tiers(settings.tiers, settings, self.sources)
+        self.models = pool_from_settings(settings)
+        self.tiers = build_tiers(settings.tiers, settings, self.sources, self.models)
         self.decision_log = (
             DecisionLog(settings.decision_log_path, self.pseudonymize) if settings.decision_log_path else None
         )
@@ -78,6 +80,7 @@ class App:
         self.catalog.start()
         self.profiles.start()
         self._metrics_server = metrics.serve_metrics(self.settings.metrics_port)
+        self.models.start()
         readiness = _Readiness(len(self.tiers), on_ready)
         for index, tier in enumerate(self.tiers):
             if isinstance(tier, Lifecycle):
@@ -90,6 +93,7 @@ class App:
         for tier in reversed(self.tiers):
             if isinstance(tier, Lifecycle):
                 tier.stop()
+        self.models.stop()
         self.catalog.stop()
         self.profiles.stop()
         for feedback in (self.decision_log, self.outcome_log):

@@ -65,6 +65,10 @@ class _DecisionSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Decisi
     """Neither could decide; the placement's default content was returned; see
     provenance.fallback_reasons.
     """
+    DECISION_SOURCE_EXPERIMENT: _DecisionSource.ValueType  # 4
+    """An experiment arm decided (fixed content, or a model alias it tests); see
+    provenance.experiment_id and provenance.arm.
+    """
     DECISION_SOURCE_OTHER: _DecisionSource.ValueType  # 5
     """A tier added by configuration (not one of the built-in tiers) decided; see
     provenance.tier and provenance.details.
@@ -81,6 +85,10 @@ DECISION_SOURCE_MODEL: DecisionSource.ValueType  # 2
 DECISION_SOURCE_DEFAULT: DecisionSource.ValueType  # 3
 """Neither could decide; the placement's default content was returned; see
 provenance.fallback_reasons.
+"""
+DECISION_SOURCE_EXPERIMENT: DecisionSource.ValueType  # 4
+"""An experiment arm decided (fixed content, or a model alias it tests); see
+provenance.experiment_id and provenance.arm.
 """
 DECISION_SOURCE_OTHER: DecisionSource.ValueType  # 5
 """A tier added by configuration (not one of the built-in tiers) decided; see
@@ -117,6 +125,14 @@ class _FallbackReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Fallba
     """A tier does not apply to this request (for example a tier limited to other
     placements).
     """
+    FALLBACK_REASON_NO_EXPERIMENT: _FallbackReason.ValueType  # 11
+    """No running experiment targets this request (or the user is outside its
+    coverage).
+    """
+    FALLBACK_REASON_EXPERIMENT_CONTROL: _FallbackReason.ValueType  # 12
+    """The user is in an experiment's control arm: the next tier answers, and
+    provenance still names the experiment and arm.
+    """
 
 class FallbackReason(_FallbackReason, metaclass=_FallbackReasonEnumTypeWrapper):
     """Why a tier did not decide."""
@@ -143,6 +159,14 @@ FALLBACK_REASON_TIER_ERROR: FallbackReason.ValueType  # 9
 FALLBACK_REASON_NOT_APPLICABLE: FallbackReason.ValueType  # 10
 """A tier does not apply to this request (for example a tier limited to other
 placements).
+"""
+FALLBACK_REASON_NO_EXPERIMENT: FallbackReason.ValueType  # 11
+"""No running experiment targets this request (or the user is outside its
+coverage).
+"""
+FALLBACK_REASON_EXPERIMENT_CONTROL: FallbackReason.ValueType  # 12
+"""The user is in an experiment's control arm: the next tier answers, and
+provenance still names the experiment and arm.
 """
 Global___FallbackReason: _TypeAlias = FallbackReason  # noqa: Y015
 
@@ -510,6 +534,11 @@ class Provenance(_message.Message):
     RULESET_HASH_FIELD_NUMBER: _builtins.int
     TIER_FIELD_NUMBER: _builtins.int
     DETAILS_FIELD_NUMBER: _builtins.int
+    EXPERIMENT_ID_FIELD_NUMBER: _builtins.int
+    EXPERIMENT_VERSION_FIELD_NUMBER: _builtins.int
+    EXPERIMENT_HASH_FIELD_NUMBER: _builtins.int
+    ARM_FIELD_NUMBER: _builtins.int
+    ARM_PROBABILITY_FIELD_NUMBER: _builtins.int
     ruleset_version: _builtins.str
     """Version of the ruleset that was evaluated (set whenever one is loaded,
     also when no rule matched).
@@ -525,6 +554,18 @@ class Provenance(_message.Message):
     """Name of the configured tier that decided ("rules", "model", "default", or
     the name a tier added by configuration was given).
     """
+    experiment_id: _builtins.str
+    """The experiment this decision was made in (also for its control arm, when
+    a later tier answered), its file version and content hash.
+    """
+    experiment_version: _builtins.str
+    experiment_hash: _builtins.str
+    arm: _builtins.str
+    """The arm the user was assigned to, and the probability of that assignment
+    (its weight within the experiment's coverage, or the bandit's current
+    probability for it).
+    """
+    arm_probability: _builtins.float
     @_builtins.property
     def fallback_reasons(self) -> _containers.RepeatedScalarFieldContainer[Global___FallbackReason.ValueType]:
         """Why earlier tiers did not decide, in tier order (empty for RULE)."""
@@ -546,10 +587,15 @@ class Provenance(_message.Message):
         ruleset_hash: _builtins.str = ...,
         tier: _builtins.str = ...,
         details: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        experiment_id: _builtins.str = ...,
+        experiment_version: _builtins.str = ...,
+        experiment_hash: _builtins.str = ...,
+        arm: _builtins.str = ...,
+        arm_probability: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["details", b"details", "fallback_reasons", b"fallback_reasons", "model_name", b"model_name", "model_version", b"model_version", "rule_id", b"rule_id", "ruleset_hash", b"ruleset_hash", "ruleset_version", b"ruleset_version", "tier", b"tier"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arm", b"arm", "arm_probability", b"arm_probability", "details", b"details", "experiment_hash", b"experiment_hash", "experiment_id", b"experiment_id", "experiment_version", b"experiment_version", "fallback_reasons", b"fallback_reasons", "model_name", b"model_name", "model_version", b"model_version", "rule_id", b"rule_id", "ruleset_hash", b"ruleset_hash", "ruleset_version", b"ruleset_version", "tier", b"tier"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

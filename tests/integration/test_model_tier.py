@@ -153,7 +153,11 @@ def test_rule_hit_is_rule_and_rule_miss_is_ranked_by_the_champion(served: Served
     assert miss.source == pb.DECISION_SOURCE_MODEL
     assert (miss.provenance.model_name, miss.provenance.model_version) == (MODEL, "1")
     assert miss.provenance.ruleset_version == "2026.11.25-1"
-    assert list(miss.provenance.fallback_reasons) == [pb.FALLBACK_REASON_NO_RULE_MATCHED]
+    assert list(miss.provenance.fallback_reasons) == [
+        pb.FALLBACK_REASON_NO_RULE_MATCHED,
+        pb.FALLBACK_REASON_NO_EXPERIMENT,
+    ]
+    assert miss.provenance.tier == "model"
     scores = [item.score for item in miss.items]
     assert len(scores) == 5
     assert scores == sorted(scores, reverse=True)
@@ -222,6 +226,7 @@ def test_a_failing_model_degrades_to_default(served: Served) -> None:
     assert response.source == pb.DECISION_SOURCE_DEFAULT
     assert list(response.provenance.fallback_reasons) == [
         pb.FALLBACK_REASON_NO_RULE_MATCHED,
+        pb.FALLBACK_REASON_NO_EXPERIMENT,
         pb.FALLBACK_REASON_MODEL_ERROR,
     ]
 
