@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MALLOC_MMAP_THRESHOLD_ := 16777216
 export MALLOC_TRIM_THRESHOLD_ := 67108864
 
-.PHONY: help venv run test lint format typecheck pytest test-slow proto bench bench-training profile clean
+.PHONY: help venv run test lint format typecheck redis-server pytest test-slow proto bench bench-training profile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,7 +42,12 @@ format: venv ## apply ruff's formatting and safe fixes
 typecheck: venv ## mypy --strict on decision/, training/ and bench/
 	$(BIN)/mypy
 
-pytest: venv ## the test suite only
+redis-server: ## install Debian's redis-server if missing (the tests start their own on a free port)
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
+	  else echo "redis-server is missing: sudo apt-get install redis-server" >&2; exit 1; fi; }
+
+pytest: venv redis-server ## the test suite only
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-slow: venv ## the long soak/scale tests

@@ -61,6 +61,12 @@ GC_PAUSES = Histogram(
     ["generation"],
     buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
+STATE_FAILURES = Counter(
+    "decision_shared_state_failures_total",
+    "Failed reads/writes of shared state (bandit statistics, live profiles); the service keeps its last "
+    "known values, by part.",
+    ["part"],
+)
 TIER_ERRORS = Counter("decision_tier_errors_total", "Unexpected failures inside a tier, by tier.", ["tier"])
 
 

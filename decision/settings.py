@@ -56,6 +56,17 @@ class Settings(BaseSettings):
         ge=0,
         description="compile a new model to native code (lleaves) within this, else LightGBM scores it; 0 = never",
     )
+    shared_state_url: str | None = Field(
+        None,
+        description="Redis URL (redis://host:6379/0) for state shared by processes and replicas: bandit "
+        "statistics, live profiles; empty = kept in this process",
+    )
+    shared_state_prefix: str = Field(
+        "decision", min_length=1, max_length=64, description="prefix of every key the service writes in Redis"
+    )
+    bandit_refresh_seconds: float = Field(
+        0.5, gt=0, le=60, description="how often adaptive experiments republish their arm probabilities"
+    )
     catalog_path: Path = Field(Path("var/data/catalog.json"), description="content catalog the model ranks")
     profiles_path: Path = Field(Path("var/profiles.jsonl"), description="per-user profile snapshot from training")
     decision_log_path: Path | None = Field(
@@ -116,7 +127,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"outcome type {name!r}: use 1-64 letters, digits and _")
         return value
 
-    @field_validator("port_file", "decision_log_path", "outcome_log_path", "user_key", mode="before")
+    @field_validator(
+        "port_file", "decision_log_path", "outcome_log_path", "user_key", "shared_state_url", mode="before"
+    )
     @classmethod
     def _empty_path_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -133,6 +146,8 @@ class Settings(BaseSettings):
         """The settings as printed at start: credentials in URIs hidden."""
         dumped = self.model_dump(mode="json")
         dumped["tracking_uri"] = redact_uri(self.tracking_uri)
+        if self.shared_state_url:
+            dumped["shared_state_url"] = redact_uri(self.shared_state_url)
         return dumped
 
 

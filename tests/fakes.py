@@ -112,4 +112,4 @@ def decider(
     sink: DecisionSink | None = None,
 ) -> Decider:
     """A Decider over `tiers` followed by the placements' default content."""
-    return Decider([*tiers, DefaultContent(placements)], sources or no_sources(), sink)
+    return Decider([*tiers, DefaultContent(placements)], sources or no_sources(), [sink] if sink else [])

@@ -100,6 +100,7 @@ def record_for(decision: Decision, context: RequestContext, pseudonymize: Pseudo
             "hash": provenance.experiment_hash,
             "arm": provenance.arm,
             "probability": provenance.arm_probability,
+            "levels": dict(provenance.details),  # a multivariate arm's factor levels ({} otherwise)
         }
     eligible = context.eligible_if_computed
     if eligible is not None:

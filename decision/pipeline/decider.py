@@ -45,9 +45,10 @@ class Decider:
         self,
         tiers: Sequence[Tier],
         sources: Sources,
-        sink: DecisionSink | None = None,
+        sinks: Sequence[DecisionSink] = (),
         clock: Callable[[], datetime] = UTC_NOW,
     ) -> None:
+        """`sinks` get every decision (the decision log, tiers that learn from their decisions)."""
         if not tiers or not isinstance(tiers[-1], DefaultContent):
             raise ValueError("the last tier must be the default content, which always answers")
         names = [tier.name for tier in tiers]
@@ -56,7 +57,7 @@ class Decider:
         self.tiers = tuple(tiers)
         self._default = tiers[-1]
         self._sources = sources
-        self._sink = sink
+        self._sinks = tuple(sinks)
         self._clock = clock
         self._counters: dict[tuple[Source, str], Counter] = {}
         self._error_counters = {tier.name: metrics.TIER_ERRORS.labels(tier.name) for tier in tiers}
@@ -113,11 +114,11 @@ class Decider:
         counter.inc()
         for reason in reasons:
             _FALLBACK_COUNTERS[reason].inc()
-        if self._sink is not None:
+        for sink in self._sinks:
             try:
-                self._sink(decision, context)
+                sink(decision, context)
             except Exception as exc:  # losing a log line must not lose the answer
-                self._count_error("decision_log", exc)
+                self._count_error("decision_sink", exc)
         return decision
 
     def _count_error(self, tier: str, exc: Exception) -> None:

@@ -14,9 +14,10 @@ its first ruleset: answering without it would skip legal exclusions).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
-from decision.domain import FallbackReason, Item, Provenance, Source
+from decision.domain import Decision, FallbackReason, Item, Outcome, Provenance, Source
 from decision.settings import Settings
 
 if TYPE_CHECKING:
@@ -58,6 +59,26 @@ class Lifecycle(Protocol):
         ...
 
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class DecisionObserver(Protocol):
+    """Optional: a tier that learns from its own decisions (a bandit records exposures).
+
+    Called on the request thread after the answer is built: must be quick and must not raise.
+    """
+
+    def on_decision(self, decision: Decision, context: RequestContext) -> None: ...
+
+
+@runtime_checkable
+class OutcomeObserver(Protocol):
+    """Optional: a tier that learns from reported outcomes (a bandit counts rewards).
+
+    Called on the ReportOutcome thread for every accepted, non-duplicate outcome: must be quick.
+    """
+
+    def on_outcome(self, outcome: Outcome, received_at: datetime) -> None: ...
 
 
 class AliasRanking(Protocol):

@@ -17,8 +17,8 @@ from decision import metrics
 from decision.feedback.decision_log import DecisionLog
 from decision.feedback.outcomes import OutcomeLog, OutcomeRecorder
 from decision.pipeline.context import Sources
-from decision.pipeline.decider import UTC_NOW, Decider
-from decision.pipeline.tier import Lifecycle, Tier
+from decision.pipeline.decider import UTC_NOW, Decider, DecisionSink
+from decision.pipeline.tier import DecisionObserver, Lifecycle, OutcomeObserver, Tier
 from decision.privacy import load_pseudonymizer
 from decision.reload import heap
 from decision.reload.filewatch import WatchedFile
@@ -48,11 +48,16 @@ class App:
         self.decision_log = (
             DecisionLog(settings.decision_log_path, self.pseudonymize) if settings.decision_log_path else None
         )
-        self.decider = Decider(self.tiers, self.sources, sink=self.decision_log.record if self.decision_log else None)
+        sinks: list[DecisionSink] = [self.decision_log.record] if self.decision_log else []
+        sinks += [tier.on_decision for tier in self.tiers if isinstance(tier, DecisionObserver)]
+        self.decider = Decider(self.tiers, self.sources, sinks)
         self.outcome_log = OutcomeLog(settings.outcome_log_path) if settings.outcome_log_path else None
         self.outcomes = OutcomeRecorder(
             self.outcome_log.append if self.outcome_log else None, UTC_NOW, settings.outcome_types
         )
+        for tier in self.tiers:
+            if isinstance(tier, OutcomeObserver):
+                self.outcomes.add_listener(tier.on_outcome)
         self._metrics_server: WSGIServer | None = None
         self._gc_thresholds: tuple[int, int, int] | None = None  # restored by stop()
 

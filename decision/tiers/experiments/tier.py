@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from decision import metrics
 from decision.conditions.errors import SpecFileError
-from decision.domain import FallbackReason, Item, Provenance, Source
+from decision.domain import NO_PARAMETERS, Decision, FallbackReason, Item, Outcome, Provenance, Source
 from decision.pipeline.context import RequestContext
 from decision.pipeline.tier import AliasRanking, Answer, TierEnvironment, TierResult
 from decision.reload.specstore import SpecStore
 from decision.tiers.experiments.assign import Assignment, BanditProbabilities, assign
+from decision.tiers.experiments.bandit import BanditState, LocalStats, StatsBackend
 from decision.tiers.experiments.casefile import compile_and_test
 from decision.tiers.experiments.compiled import ExperimentSet
+from decision.tiers.experiments.redis_stats import RedisStats
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +42,22 @@ class ExperimentsTier:
         self,
         store: SpecStore[ExperimentSet],
         models: AliasRanking,
-        bandit: BanditProbabilities | None = None,
+        bandit: BanditState | None = None,
         name: str = "experiments",
     ) -> None:
+        """Without a `bandit` state, adaptive experiments keep their declared weights."""
         self.name = name
         self.store = store
+        self.bandit = bandit
         self._models = models
-        self._bandit = bandit
+        self._probabilities: BanditProbabilities | None = bandit.probabilities if bandit is not None else None
         self._unserved = metrics.TIER_ERRORS.labels(f"{name}_arm_unavailable")
 
     def decide(self, context: RequestContext) -> TierResult:
         experiments = self.store.current
         if experiments is None:
             return FallbackReason.NO_EXPERIMENT
-        assignment = assign(experiments, context, self._bandit)
+        assignment = assign(experiments, context, self._probabilities)
         if assignment is None:
             return FallbackReason.NO_EXPERIMENT
         provenance = _provenance(experiments, assignment, self.name)
@@ -88,9 +93,21 @@ class ExperimentsTier:
             provenance._replace(model_name=ranked.model_name, model_version=ranked.model_version),
         )
 
+    def on_decision(self, decision: Decision, context: RequestContext) -> None:
+        """Adaptive experiments learn which arm each decision showed."""
+        if self.bandit is not None and decision.provenance.experiment_id:
+            self.bandit.on_decision(decision, context)
+
+    def on_outcome(self, outcome: Outcome, received_at: datetime) -> None:
+        """…and what came of it."""
+        if self.bandit is not None:
+            self.bandit.on_outcome(outcome, received_at)
+
     def start(self, ready: Callable[[], None]) -> None:
         """Load the experiments (optional: ready either way), follow their models, watch the files."""
-        self.store.add_listener(self._follow_models)
+        self.store.add_listener(self._on_new_set)
+        if self.bandit is not None:
+            self.bandit.start()
         try:
             self.store.load_initial()
         except SpecFileError as exc:
@@ -102,16 +119,24 @@ class ExperimentsTier:
 
     def stop(self) -> None:
         self.store.stop()
+        if self.bandit is not None:
+            self.bandit.stop()
         self._models.follow(self.name, ())
 
-    def _follow_models(self) -> None:
+    def _on_new_set(self) -> None:
+        """A new experiment set is active: follow its models, track its adaptive experiments."""
         current = self.store.current
         self._models.follow(self.name, current.model_aliases if current is not None else ())
+        if self.bandit is not None:
+            self.bandit.use(current.experiments if current is not None else ())
 
 
 def _provenance(experiments: ExperimentSet, assignment: Assignment, tier: str) -> Provenance:
+    """The experiment's provenance; a multivariate arm's factor levels go in `details`."""
+    levels = assignment.arm.levels
     return Provenance(
         tier=tier,
+        details=levels if levels is not None else NO_PARAMETERS,
         experiment_id=assignment.experiment.id,
         experiment_version=experiments.version,
         experiment_hash=experiments.content_hash,
@@ -132,4 +157,5 @@ def build(env: TierEnvironment) -> ExperimentsTier:
         settings.rules_poll_seconds,
         empty_means_none=True,
     )
-    return ExperimentsTier(store, env.models, name=env.name)
+    backend: StatsBackend = LocalStats() if settings.shared_state_url is None else RedisStats.connect(settings)
+    return ExperimentsTier(store, env.models, BanditState(backend, settings.bandit_refresh_seconds), env.name)
