@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, timedelta
 from types import TracebackType
 
 import grpc
@@ -51,7 +51,7 @@ class GrpcDecisionApi:
             response = self._stub.DecideBatch(request, timeout=self._timeout)
         except grpc.RpcError as exc:
             raise self._error("DecideBatch", exc) from exc
-        return [_answer(result) for result in response.results]
+        return [answer_from(result) for result in response.results]
 
     def report(self, outcomes: Sequence[OutcomeReport]) -> None:
         if not outcomes:
@@ -123,7 +123,7 @@ def outcome_request(outcome: OutcomeReport) -> pb.ReportOutcomeRequest:
     return request
 
 
-def _answer(result: pb.DecideBatchResult) -> Answer | Refusal:
+def answer_from(result: pb.DecideBatchResult) -> Answer | Refusal:
     if result.WhichOneof("outcome") == "error":
         return Refusal(result.error.code, result.error.message, result.error.field)
     response = result.response
@@ -136,4 +136,5 @@ def _answer(result: pb.DecideBatchResult) -> Answer | Refusal:
         rule_id=provenance.rule_id,
         model_version=provenance.model_version,
         details=dict(provenance.details),
+        decided_at=response.decided_at.ToDatetime(UTC) if response.HasField("decided_at") else None,
     )

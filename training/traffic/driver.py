@@ -34,6 +34,7 @@ DEFAULT_BATCH = 64
 MAX_BATCH = 1_000  # DecideBatch's limit
 CLICK_DELAY = timedelta(seconds=8)
 CONVERSION_DELAY = timedelta(minutes=12)
+_KEPT_REASONS = 5
 
 
 def simulate(
@@ -121,36 +122,44 @@ class _Run:
         self.reasons: list[str] = []
 
     def batch(self, size: int) -> int:
-        """Ask, react and report `size` decisions; returns `size`."""
+        """Ask, react and report `size` decisions; returns `size`.
+
+        Rows and counters change only once the batch's outcomes are sent, so a run stopped
+        by Ctrl-C keeps whole batches: every row written had its outcomes reported.
+        """
         asks = [
             Ask(f"sim-{self.seed}-{i}", user, moment, self.max_results)
             for i, (user, moment) in enumerate(self.traffic.take(size), start=self.asked)
         ]
         answers = self.api.decide(asks)
+        rows: list[tuple[int, Ask, Answer, Truths, Reaction]] = []
+        refusals: list[Refusal] = []
         outcomes: list[OutcomeReport] = []
         for index, (ask, answer) in enumerate(zip(asks, answers, strict=True), start=self.asked):
             if isinstance(answer, Refusal):
                 self.reactions.react(index, (), 0.0)  # keeps the random numbers of later decisions aligned
-                self.refused += 1
-                if len(self.reasons) < 5:
-                    self.reasons.append(f"{answer.field}: {answer.message}")
+                refusals.append(answer)
                 continue
             truths = self.truths(ask.user, ask.moment, answer)
             reaction = self.reactions.react(index, truths.click_p, truths.conversion_p)
-            self.table.add(index, ask.user, ask.moment, answer, truths, reaction)
+            rows.append((index, ask, answer, truths, reaction))
             outcomes.extend(outcome_reports(ask.user, ask.moment, answer, reaction))
         self.api.report(outcomes)
+        for index, ask, answer, truths, reaction in rows:
+            self.table.add(index, ask.user, ask.moment, answer, truths, reaction)
+        self.refused += len(refusals)
+        self.reasons.extend(f"{r.field}: {r.message}" for r in refusals[: max(0, _KEPT_REASONS - len(self.reasons))])
         self.asked += size
         return size
 
     def truths(self, user: SimUser, moment: Moment, answer: Answer) -> Truths:
         click_p = self.truth.click_probabilities(user, [item.content_id for item in answer.items], moment)
-        best_id, best_p = self.truth.best(user, moment)
+        best_id, best_p = self.truth.best(user, moment, answer.decided_at)
         return Truths(click_p, self.truth.conversion_probability(user), best_id, best_p)
 
 
 def outcome_reports(user: SimUser, moment: Moment, answer: Answer, reaction: Reaction) -> list[OutcomeReport]:
-    """An impression, the clicks and the conversion of one decision, each with an idempotency key of its own."""
+    """An impression (of the whole answer), the clicks and the conversion of one decision, each with its own key."""
     if not answer.items:
         return []
     d = answer.decision_id
@@ -158,7 +167,7 @@ def outcome_reports(user: SimUser, moment: Moment, answer: Answer, reaction: Rea
     def report(kind: str, content_id: str, at: datetime, key: str, value: float = 0.0) -> OutcomeReport:
         return OutcomeReport(d, kind, content_id, at, key, value, user.user_id if user.consent else "", user.consent)
 
-    reports = [report("impression", answer.items[0].content_id, moment.at, f"sim|{d}|impression")]
+    reports = [report("impression", "", moment.at, f"sim|{d}|impression")]  # no content: the whole answer was shown
     for item, clicked in zip(answer.items, reaction.clicked, strict=True):
         if clicked:
             reports.append(

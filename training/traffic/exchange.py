@@ -32,6 +32,7 @@ class Answer:
     rule_id: str = ""
     model_version: str = ""
     details: Mapping[str, str] = field(default_factory=dict)
+    decided_at: datetime | None = None  # the server's clock, which decides what the catalog allows
 
 
 @dataclass(frozen=True)

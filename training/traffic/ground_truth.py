@@ -129,12 +129,14 @@ class GroundTruth:
         """P(click) of each of a decision's items, `content_ids` in rank order."""
         return tuple(self.click_probability(user, c, moment, rank) for rank, c in enumerate(content_ids, start=1))
 
-    def best(self, user: SimUser, moment: Moment) -> tuple[str | None, float]:
-        """The catalog content with the highest P(click at rank 1) among those eligible here, and that probability.
+    def best(self, user: SimUser, moment: Moment, eligible_at: datetime | None = None) -> tuple[str | None, float]:
+        """The catalog content with the highest P(click at rank 1) among those eligible, and that probability.
 
-        (None, 0.0) when the catalog has nothing for this placement, region and time.
+        Eligibility (placement, region, active window) is judged at `eligible_at`, by default
+        the moment's time; a server judges it by its own clock. (None, 0.0) when nothing is eligible.
         """
-        eligible = self._eligible_indexes(moment.placement, user.region, moment.at)
+        at = eligible_at if eligible_at is not None else moment.at
+        eligible = self._eligible_indexes(moment.placement, user.region, at)
         if not len(eligible):
             return None, 0.0
         p = self.catalog_click_probabilities(user, moment)[eligible]

@@ -44,7 +44,7 @@ COLUMNS = {
     "p_conversion": "true probability of a conversion after a click",
     "conversion": "whether a click led to a purchase",
     "value": "order value of the purchase (0 without one)",
-    "best_content_id": "eligible catalog content with the highest true click probability at rank 1",
+    "best_content_id": "catalog content eligible when the server decided with the highest true P(click) at rank 1",
     "p_best": "its true click probability (regret of this decision = p_best - p_click)",
     "experiment_id": "experiment named in the provenance details, if any",
     "arm": "arm named in the provenance details, if any",

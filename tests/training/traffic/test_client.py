@@ -17,9 +17,9 @@ from decision.feedback.jsonlines import read_json_lines
 from decision.settings import DEFAULT_PLACEMENTS
 from decision.v1 import decision_service_pb2 as pb
 from tests.integration.serving import start_server
-from training.traffic.client import GrpcDecisionApi, ServerError, decide_request, outcome_request
+from training.traffic.client import GrpcDecisionApi, ServerError, answer_from, decide_request, outcome_request
 from training.traffic.driver import simulate
-from training.traffic.exchange import Ask, OutcomeReport
+from training.traffic.exchange import Answer, Ask, OutcomeReport, Refusal, ShownItem
 from training.traffic.ground_truth import OTHER_CONTENT_RATE
 from training.traffic.moment import Moment
 from training.traffic.population import draw_population
@@ -65,6 +65,23 @@ def test_an_outcome_names_the_user_only_with_consent() -> None:
     assert kept.occurred_at.ToDatetime(UTC) == AT
     dropped = outcome_request(OutcomeReport("d-1", "click", "home-3", AT, "k-2", 0.0, "sim-u000001", False))
     assert (dropped.user_id, dropped.personalization_consent) == ("", pb.CONSENT_UNSPECIFIED)
+
+
+def test_an_answer_keeps_source_items_provenance_and_the_servers_clock() -> None:
+    response = pb.DecideResponse(
+        decision_id="d-9",
+        source=pb.DECISION_SOURCE_OTHER,
+        items=[pb.Item(content_id="home-3", rank=1, probability=0.25), pb.Item(content_id="home-1", rank=2)],
+        provenance=pb.Provenance(tier="bandit", details={"experiment_id": "e1", "arm": "b", "arm_probability": "0.5"}),
+    )
+    response.decided_at.FromDatetime(AT)
+    answer = answer_from(pb.DecideBatchResult(response=response))
+    assert isinstance(answer, Answer)
+    assert (answer.decision_id, answer.source, answer.tier, answer.decided_at) == ("d-9", "OTHER", "bandit", AT)
+    assert answer.items == (ShownItem("home-3", 0.25), ShownItem("home-1", 0.0))
+    assert answer.details == {"experiment_id": "e1", "arm": "b", "arm_probability": "0.5"}
+    refusal = answer_from(pb.DecideBatchResult(error=pb.DecideError(code=3, message="too long", field="user_id")))
+    assert refusal == Refusal(3, "too long", "user_id")
 
 
 def test_the_client_refuses_a_remote_target() -> None:

@@ -37,6 +37,7 @@ def test_every_answered_decision_is_one_row_and_one_impression(tmp_path: Path) -
     assert kinds["click"] == truths["clicks"].sum() == summary.clicks
     assert kinds["conversion"] == truths["conversion"].sum() == summary.conversions
     assert len({o.idempotency_key for o in api.outcomes}) == len(api.outcomes)
+    assert {o.content_id for o in api.outcomes if o.outcome_type == "impression"} == {""}
     assert summary.stopped_by == "decisions"
     no_consent = truths[~truths["consent"]]
     assert (no_consent["source"] == "RULE").all()

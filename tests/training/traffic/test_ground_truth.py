@@ -11,7 +11,7 @@ import pytest
 from scipy.special import expit, logit, softmax
 
 from decision.sources.features import CONTENT_VOCAB
-from training.generate import SEGMENTS, World
+from training.generate import SEGMENTS, START, World
 from training.traffic.ground_truth import (
     CART_SHARE,
     OTHER_CONTENT_RATE,
@@ -124,6 +124,19 @@ def test_the_best_content_is_the_likeliest_click_among_the_eligible(decisions: l
         eligible = truth.catalog.eligible(moment.placement, user.region, moment.at)
         assert best_id in eligible
         assert best_p == max(truth.click_probability(user, c, moment) for c in eligible)
+
+
+def test_the_best_content_is_judged_eligible_by_the_servers_clock(decisions: list[tuple[SimUser, Moment]]) -> None:
+    """Content with an active window (the generator's content 4 of some categories) runs from January to
+    spring; a server deciding in February may show it, one deciding in December may not."""
+    truth = GroundTruth()
+    windowed = {c.content_id for c in truth.catalog.items if c.active_until is not None}
+    assert windowed
+    february, december = START + timedelta(days=35), START + timedelta(days=340)
+    best_in_february = {truth.best(user, moment, eligible_at=february)[0] for user, moment in decisions}
+    best_in_december = {truth.best(user, moment, eligible_at=december)[0] for user, moment in decisions}
+    assert best_in_february & windowed
+    assert not best_in_december & windowed
 
 
 def test_conversion_follows_the_generators_purchase_probability() -> None:

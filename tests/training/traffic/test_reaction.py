@@ -15,7 +15,7 @@ from training.traffic.moment import MomentStream
 from training.traffic.population import SIMULATION_START, draw_population
 from training.traffic.reaction import Reactions
 
-DECISIONS = 30_000
+DECISIONS = 20_000
 
 
 def test_observed_click_rates_per_segment_agree_with_the_truth() -> None:
