@@ -34,7 +34,7 @@ from decision.api import convert, servicer
 from decision.conditions import facts
 from decision.pipeline.decider import Decider
 from decision.runtime.server import build_server
-from decision.tiers.model import tier
+from decision.tiers.model import pool
 from decision.tiers.model.ranker import Ranker
 from decision.tiers.model.tier import ModelTier
 from decision.tiers.rules.engine import Engine
@@ -52,7 +52,7 @@ STAGES: tuple[tuple[object, str, str, int], ...] = (
     (Engine, "fire", "durable-rules", 2),
     (ModelTier, "decide", "model tier", 1),
     (Ranker, "scores", "feature row + predict", 2),
-    (tier, "write_row", "feature row", 3),
+    (pool, "write_row", "feature row", 3),
     (Ranker, "top_k", "top-k", 2),
     (Decider, "_finish", "decision, metrics, log queue", 1),
     (convert, "response_to_pb", "response_to_pb", 1),

@@ -137,4 +137,7 @@ def answer_from(result: pb.DecideBatchResult) -> Answer | Refusal:
         model_version=provenance.model_version,
         details=dict(provenance.details),
         decided_at=response.decided_at.ToDatetime(UTC) if response.HasField("decided_at") else None,
+        experiment_id=provenance.experiment_id,
+        arm=provenance.arm,
+        arm_probability=provenance.arm_probability,
     )

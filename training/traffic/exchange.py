@@ -32,7 +32,10 @@ class Answer:
     rule_id: str = ""
     model_version: str = ""
     details: Mapping[str, str] = field(default_factory=dict)
-    decided_at: datetime | None = None  # the server's clock, which decides what the catalog allows
+    decided_at: datetime | None = None
+    experiment_id: str = ""  # the experiment and arm the decision was made in ("" if none)
+    arm: str = ""
+    arm_probability: float = 0.0  # the server's clock, which decides what the catalog allows
 
 
 @dataclass(frozen=True)

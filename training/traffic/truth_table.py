@@ -46,9 +46,9 @@ COLUMNS = {
     "value": "order value of the purchase (0 without one)",
     "best_content_id": "catalog content eligible when the server decided with the highest true P(click) at rank 1",
     "p_best": "its true click probability (regret of this decision = p_best - p_click)",
-    "experiment_id": "experiment named in the provenance details, if any",
-    "arm": "arm named in the provenance details, if any",
-    "arm_probability": "probability of that arm from the provenance details, if any",
+    "experiment_id": "the experiment the decision was made in (provenance.experiment_id), if any",
+    "arm": "the arm it was assigned to (provenance.arm), if any",
+    "arm_probability": "the probability of that assignment (provenance.arm_probability), if any",
 }
 
 
@@ -75,8 +75,6 @@ class TruthTable:
         self, index: int, user: SimUser, moment: Moment, answer: Answer, truths: Truths, reaction: Reaction
     ) -> None:
         first = answer.items[0] if answer.items else None
-        details = answer.details
-        arm_probability = details.get("arm_probability")
         row: dict[str, object] = {
             "decision_id": answer.decision_id,
             "decision_index": index,
@@ -105,9 +103,9 @@ class TruthTable:
             "value": reaction.value,
             "best_content_id": truths.best_content_id,
             "p_best": truths.best_p,
-            "experiment_id": details.get("experiment_id") or details.get("experiment"),
-            "arm": details.get("arm"),
-            "arm_probability": float(arm_probability) if arm_probability else None,
+            "experiment_id": answer.experiment_id or None,
+            "arm": answer.arm or None,
+            "arm_probability": answer.arm_probability if answer.experiment_id else None,
         }
         for name, value in row.items():
             self._rows[name].append(value)

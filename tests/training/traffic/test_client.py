@@ -70,16 +70,16 @@ def test_an_outcome_names_the_user_only_with_consent() -> None:
 def test_an_answer_keeps_source_items_provenance_and_the_servers_clock() -> None:
     response = pb.DecideResponse(
         decision_id="d-9",
-        source=pb.DECISION_SOURCE_OTHER,
+        source=pb.DECISION_SOURCE_EXPERIMENT,
         items=[pb.Item(content_id="home-3", rank=1, probability=0.25), pb.Item(content_id="home-1", rank=2)],
-        provenance=pb.Provenance(tier="bandit", details={"experiment_id": "e1", "arm": "b", "arm_probability": "0.5"}),
+        provenance=pb.Provenance(tier="bandit", experiment_id="e1", arm="b", arm_probability=0.5, details={"k": "v"}),
     )
     response.decided_at.FromDatetime(AT)
     answer = answer_from(pb.DecideBatchResult(response=response))
     assert isinstance(answer, Answer)
-    assert (answer.decision_id, answer.source, answer.tier, answer.decided_at) == ("d-9", "OTHER", "bandit", AT)
+    assert (answer.decision_id, answer.source, answer.tier, answer.decided_at) == ("d-9", "EXPERIMENT", "bandit", AT)
     assert answer.items == (ShownItem("home-3", 0.25), ShownItem("home-1", 0.0))
-    assert answer.details == {"experiment_id": "e1", "arm": "b", "arm_probability": "0.5"}
+    assert (answer.experiment_id, answer.arm, answer.arm_probability, answer.details) == ("e1", "b", 0.5, {"k": "v"})
     refusal = answer_from(pb.DecideBatchResult(error=pb.DecideError(code=3, message="too long", field="user_id")))
     assert refusal == Refusal(3, "too long", "user_id")
 

@@ -24,7 +24,9 @@ def test_rows_carry_the_experiment_arm_and_nothing_shown_is_null(tmp_path: Path)
         "OTHER",
         "experiments",
         (ShownItem("home-2", 0.5),),
-        details={"experiment_id": "hero-test", "arm": "treatment", "arm_probability": "0.5"},
+        experiment_id="hero-test",
+        arm="treatment",
+        arm_probability=0.5,
     )
     table.add(0, user, Moment("home_banner", AT), arm, Truths((0.04,), 0.1, "home-1", 0.09), Reaction((True,), 1, 31.5))
     nothing = Answer("d-2", "DEFAULT", "default", ())
