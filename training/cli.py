@@ -252,3 +252,13 @@ def bootstrap(tracking_uri: str, model_name: str, data_dir: Path, profiles_out: 
     from training.workflow import run_bootstrap
 
     run_bootstrap(tracking_uri, model_name, data_dir, profiles_out, n_events, seed, click.echo)
+
+
+def _register_subcommands() -> None:
+    """The areas that live in training/commands/ (imported lazily by their own commands)."""
+    from training.commands.experiments import experiments
+
+    main.add_command(experiments)
+
+
+_register_subcommands()

@@ -76,6 +76,8 @@ def _try(
     excluded = _exclusion(experiment, context, now)
     if excluded is not None:
         return None, excluded
+    if experiment.concluded is not None:
+        return _concluded(experiment, context), "concluded: the segment's winner"
     request = context.request
     unit = request.user_id
     namespace = experiment.namespace
@@ -114,6 +116,17 @@ def _holds(experiment: CompiledExperiment, request: Request, now: datetime) -> b
     assert experiment.condition is not None
     found = facts.build(request, now, experiment.slots)
     return truth(experiment.condition, found, str) is True
+
+
+def _concluded(experiment: CompiledExperiment, context: RequestContext) -> Assignment:
+    """A concluded experiment serves each segment's winner to everyone it targets (probability 1)."""
+    assert experiment.concluded is not None
+    segment = context.segment
+    index = experiment.concluded.get(segment.name, experiment.concluded_default) if segment else -1
+    arm = experiment.arms[index if index >= 0 else experiment.concluded_default]
+    if arm.personalized and not context.request.consent:
+        arm = experiment.arms[experiment.concluded_default]
+    return Assignment(experiment, arm, 1.0)
 
 
 def _fixed(experiment: CompiledExperiment, point: float, consent: bool) -> Assignment | None:

@@ -68,6 +68,12 @@ class CompiledExperiment:
     allocation: Allocation | None  # None: fixed weights, sticky per user
     per_segment: bool
     description: str = ""
+    concluded: Mapping[str, int] | None = None  # segment -> winning arm index, once concluded
+    concluded_default: int = -1  # the arm of segments without a winner
+
+    @property
+    def is_concluded(self) -> bool:
+        return self.concluded is not None
 
     @property
     def control(self) -> CompiledArm | None:

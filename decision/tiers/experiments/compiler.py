@@ -123,6 +123,7 @@ def _compile_experiment(
             report("namespace", f"namespace range [{low}, {high}) is empty: give [start, end) with start < end")
         namespace = Namespace(spec.namespace.name, low, high)
     allocation = _allocation(spec, weights, report)
+    concluded = _conclusion(spec, arms, report)
     if len(problems.items) > before:
         return None
     open_weights = tuple(0.0 if arm.personalized else w for arm, w in zip(arms, weights, strict=True))
@@ -155,6 +156,8 @@ def _compile_experiment(
         allocation=allocation,
         per_segment=spec.allocation.per_segment,
         description=spec.description or "",
+        concluded=MappingProxyType(concluded[0]) if concluded is not None else None,
+        concluded_default=concluded[1] if concluded is not None else -1,
     )
 
 
@@ -229,6 +232,21 @@ def _allocation(spec: ExperimentModel, weights: tuple[float, ...], report: Repor
     except ValueError as exc:
         report("allocation", str(exc))
         return None
+
+
+def _conclusion(
+    spec: ExperimentModel, arms: tuple[CompiledArm, ...], report: Report
+) -> tuple[dict[str, int], int] | None:
+    """(segment -> winning arm index, default arm index) of a concluded experiment."""
+    conclusion = spec.conclusion
+    if conclusion is None:
+        return None
+    index = {arm.id: i for i, arm in enumerate(arms)}
+    unknown = sorted({conclusion.default, *conclusion.winners.values()} - set(index))
+    if unknown:
+        report("conclusion", f"conclusion names arms that do not exist: {', '.join(unknown)}")
+        return None
+    return {segment: index[arm] for segment, arm in conclusion.winners.items()}, index[conclusion.default]
 
 
 def _open_ranges(open_weights: tuple[float, ...], coverage: float) -> tuple[tuple[float, float], ...]:

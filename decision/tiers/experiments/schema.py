@@ -66,6 +66,19 @@ class AllocationModel(StrictModel):
     per_segment: bool = True
 
 
+class ConclusionModel(StrictModel):
+    """A concluded experiment: every targeted user now gets their segment's winning arm.
+
+    Written by `training experiments conclude` from the analysis, with its evidence; the
+    experiment stops randomizing (each answer is logged with probability 1).
+    """
+
+    concluded_at: Instant
+    default: Id  # the arm for segments without a winner of their own
+    winners: dict[Short, Id] = Field(default_factory=dict)  # segment -> arm
+    evidence: Annotated[str, Field(max_length=20_000)] = ""
+
+
 class ExperimentModel(StrictModel):
     id: Id
     description: Text | None = None
@@ -83,6 +96,7 @@ class ExperimentModel(StrictModel):
     arms: Annotated[list[ArmModel], Field(min_length=2, max_length=20)] | None = None
     factorial: FactorialModel | None = None
     allocation: AllocationModel = AllocationModel()
+    conclusion: ConclusionModel | None = None
 
     @model_validator(mode="after")
     def _arms_or_factors(self) -> ExperimentModel:
