@@ -257,8 +257,11 @@ def bootstrap(tracking_uri: str, model_name: str, data_dir: Path, profiles_out: 
 def _register_subcommands() -> None:
     """The areas that live in training/commands/ (imported lazily by their own commands)."""
     from training.commands.experiments import experiments
+    from training.commands.learning import ope, regret
+    from training.commands.loop import simulate
 
-    main.add_command(experiments)
+    for command in (experiments, ope, regret, simulate):
+        main.add_command(command)
 
 
 _register_subcommands()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,24 +9,11 @@ from typing import Any, TypeVar
 
 import click
 
+from training.commands.common import friendly
+
 F = TypeVar("F", bound=Callable[..., Any])
 _PROBABILITY = click.FloatRange(0, 1, min_open=True, max_open=True)
 _POSITIVE = click.FloatRange(0, min_open=True)
-
-
-def _friendly(func: F) -> F:
-    """Our own errors as one clear line and exit code 2, not a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from decision.conditions.errors import SpecFileError
-
-        try:
-            return func(*args, **kwargs)
-        except (ValueError, SpecFileError, FileNotFoundError) as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _analysis_options(func: F) -> F:
@@ -104,7 +90,7 @@ def experiments() -> None:
     help="Eligible users a day.",
 )
 @click.option("--coverage", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True)
-@_friendly
+@friendly
 def plan(
     baseline: float, mde: float, alpha: float, power: float, comparisons: int, arms: int, daily: float, coverage: float
 ) -> None:
@@ -123,7 +109,7 @@ def plan(
     type=click.Path(path_type=Path),
     help="Also write guardrail gauges here, in Prometheus text format (node_exporter's textfile collector).",
 )
-@_friendly
+@friendly
 def analyze(html: Path | None, prom_textfile: Path | None, **options: Any) -> None:
     """Per segment and arm: rates, lifts, intervals, p-values, SRM, verdicts; table and HTML page."""
     from training.stats.report import render_analysis, write_report
@@ -142,7 +128,7 @@ def analyze(html: Path | None, prom_textfile: Path | None, **options: Any) -> No
 @_analysis_options
 @click.option("--default", "default_arm", help="Arm for segments without a winner (default: control).")
 @click.option("--version", help="The set's new version (default: the old one + '-concluded-<date>').")
-@_friendly
+@friendly
 def conclude(default_arm: str | None, version: str | None, **options: Any) -> None:
     """Serve each segment's winner from now on: a new version of the experiment files, with the evidence."""
     from decision.tiers.experiments.compiler import compile_path
