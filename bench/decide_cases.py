@@ -128,6 +128,29 @@ def batch_check(port: int, batch: pb.DecideBatchRequest, source: Source | None) 
     return lambda: _settled("DecideBatch", once)
 
 
+def outcome_request() -> pb.ReportOutcomeRequest:
+    """The outcome the benchmark reports: a click on a model-path decision (its first report is
+    logged; h2load repeats the same body, so later ones take the duplicate path: validated,
+    looked up, counted, not written again)."""
+    return pb.ReportOutcomeRequest(
+        decision_id="bench-decision-0000000000000001",
+        outcome_type="click",
+        content_id="home-1",
+        idempotency_key="bench-click-1",
+    )
+
+
+def outcome_check(port: int, request: pb.ReportOutcomeRequest) -> Callable[[], int]:
+    """A check: one real ReportOutcome call, accepted; returns the answer's size on the wire."""
+
+    def once() -> int:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = pb_grpc.DecisionServiceStub(channel).ReportOutcome(request, timeout=10)
+        return len(grpc_frame(reply.SerializeToString()))
+
+    return once
+
+
 def metrics_ports(count: int) -> int:
     """A first port such that it and the next `count - 1` are free (one /metrics per process)."""
     for _ in range(50):
@@ -218,6 +241,16 @@ def decide_cases(port: int, workdir: Path, *, batch: bool, check_source: bool) -
         ),
     ]
     if batch:
+        outcome = outcome_request()
+        cases.append(
+            case(
+                "report_outcome",
+                "ReportOutcome",
+                outcome.SerializeToString(),
+                "ReportOutcome",
+                outcome_check(port, outcome),
+            )
+        )
         many = batch_of(model)
         cases.append(
             case(

@@ -205,6 +205,7 @@ GROUPS = (
         (
             ("decide_rule", "Decide, rule path"),
             ("decide_model", "Decide, model path"),
+            ("report_outcome", "ReportOutcome"),
             ("decide_batch", "DecideBatch x64, model path"),
         ),
         _decide(1),

@@ -50,22 +50,16 @@ TARGETS: tuple[tuple[str, str, tuple[str, ...], str, str, float], ...] = (
         1.7,
     ),
     (
-        "Decide rule path / ceiling (unloaded p50)",
-        "decide_rule",
+        "ReportOutcome / bare gRPC ceiling (max req/s)",
+        "report_outcome",
         ("ceiling",),
-        "unloaded_p50_ms",
-        "<=",
-        1.5,
-    ),
-    (
-        "Decide model path / ceiling (unloaded p50)",
-        "decide_model",
-        ("ceiling",),
-        "unloaded_p50_ms",
-        "<=",
-        1.5,
+        "max_rps",
+        ">=",
+        0.70,
     ),
 )
+# The unloaded-p50 targets were retired: one request at a time, grpcio's per-call floor
+# dominates (bench/README.md, "Where the unloaded latency goes"); the figure is still measured.
 
 
 def evaluate(figures: Sequence[Figures]) -> list[dict[str, object]]:
