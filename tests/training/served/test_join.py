@@ -299,3 +299,30 @@ def test_outcomes_without_any_decision_or_any_shown_item(tmp_path: Path) -> None
     assert row(nothing_shown, "d0")["clicks"] == 1
     assert nothing_shown.items.empty
     assert nothing_shown.summary.not_shown == 1
+
+
+def test_an_experiment_decision_through_the_services_own_writer(tmp_path: Path) -> None:
+    request = Request(user_id="u-1", placement="home_banner", consent=True)
+    provenance = Provenance(
+        tier="experiments",
+        details={"headline": "bold", "image": "large"},
+        experiment_id="hero",
+        experiment_version="3",
+        experiment_hash="abc",
+        arm="bold-large",
+        arm_probability=0.25,
+    )
+    shown = Decision("d-x", "r-x", Source.EXPERIMENT, (Item("hero_b", 1.0, 1, probability=0.25),), provenance, T0)
+    log = DecisionLog(tmp_path / "decisions.jsonl", KEYS, flush_interval=60.0)
+    log.start()
+    log.record(shown, RequestContext(request, T0, None, 1, no_sources()))
+    assert log.close()
+    x = row(join_files([log.path], [], JoinOptions()), "d-x")
+    assert (x["source"], x["tier"], x["experiment_id"], x["experiment_version"]) == (
+        "EXPERIMENT",
+        "experiments",
+        "hero",
+        "3",
+    )
+    assert (x["arm"], x["arm_probability"], x["item_probability"]) == ("bold-large", 0.25, 0.25)
+    assert x["levels"] == '{"headline": "bold", "image": "large"}'
