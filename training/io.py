@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,17 +80,24 @@ def load(
     pseudonymize: Callable[[str], str],
     policy: BadRowPolicy = BadRowPolicy.FAIL,
     keyed: Sequence[KeyedEvents] = (),
+    forgotten: Collection[str] = (),
 ) -> Inputs:
     """Read and validate everything; raises EventLogError / CatalogError with locations.
 
     User ids become user keys (decision.privacy) as they are read, in every table, so nothing
     training writes (profiles, models, reports) can hold a raw id, and served traffic (logged
-    by user key) joins the same users. `keyed` sources are appended as they are.
+    by user key) joins the same users. `keyed` sources are appended as they are. Users whose
+    key is in `forgotten` (the service's Forget) are left out entirely.
     """
     catalog = Catalog.load(paths.catalog)
     events, report = validate(read_table(paths.events), str(paths.events), policy)
     events["user_id"] = pseudonymized(events["user_id"], pseudonymize)
     events, appended = _append_keyed(events, keyed, catalog, policy)
+    if forgotten:
+        kept = ~events["user_id"].isin(set(forgotten))
+        if not kept.all():
+            log.info("left out %s events of %s forgotten users", int((~kept).sum()), len(set(forgotten)))
+            events = events[kept].reset_index(drop=True)
     users = load_users(paths.users) if paths.users else None
     if users is not None:
         users.index = pseudonymized(users.index.to_series(), pseudonymize).to_numpy()

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from decision.sources.features import FEATURE_SET_VERSION
+from decision.sources.forgotten import read_keys
 from decision.sources.profiles import write_snapshot
 from training import defaults, registry
 from training import evaluate as ev
@@ -45,6 +46,7 @@ class TrainConfig:
     register: bool = True
     progress: bool = True
     user_key_path: Path = defaults.USER_KEY_PATH
+    forgotten_path: Path = defaults.FORGOTTEN_PATH
     served: tuple[Path, ...] = ()  # joined tables (`training join`) whose served traffic is appended as events
 
 
@@ -67,7 +69,8 @@ class TrainResult:
 def prepare(cfg: TrainConfig) -> Prepared:
     """Load and validate (plus served traffic), build point-in-time rows, write the profile snapshot, split."""
     served = [served_events(path) for path in cfg.served]
-    inputs = load(cfg.paths, defaults.pseudonymizer(cfg.user_key_path), cfg.bad_rows, served)
+    forgotten = read_keys(cfg.forgotten_path)
+    inputs = load(cfg.paths, defaults.pseudonymizer(cfg.user_key_path), cfg.bad_rows, served, forgotten)
     with tqdm(total=len(inputs.events), desc="features", unit="ev", disable=not cfg.progress) as bar:
         dataset, profiles = build(inputs.events, inputs.catalog, bar.update)
     split = temporal(dataset, cfg.valid, cfg.test)  # fails on too little data: before writing

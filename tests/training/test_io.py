@@ -51,3 +51,12 @@ def test_keyed_files_enter_the_fingerprint_and_empty_sources_are_skipped(world_d
     loaded = load(DataPaths.in_dir(world_dir), TEST_KEYS, keyed=[with_file, empty])
     assert loaded.keyed_events == 1
     assert loaded.fingerprint != load(DataPaths.in_dir(world_dir), TEST_KEYS).fingerprint
+
+
+def test_forgotten_users_are_left_out_entirely(world_dir: Path, inputs: Inputs) -> None:
+    raw_user = str(pd.read_parquet(world_dir / "events.parquet", columns=["user_id"])["user_id"].iloc[0])
+    key = TEST_KEYS(raw_user)
+    assert (inputs.events["user_id"] == key).any()
+    loaded = load(DataPaths.in_dir(world_dir), TEST_KEYS, forgotten={key})
+    assert not (loaded.events["user_id"] == key).any()
+    assert len(loaded.events) == len(inputs.events) - int((inputs.events["user_id"] == key).sum())
