@@ -75,3 +75,8 @@ def test_near_duplicate_features_are_dropped(discovery: SegmentDiscovery) -> Non
 def test_an_unknown_feature_is_refused_with_the_choices(inputs: Inputs) -> None:
     with pytest.raises(ValueError, match=r"unknown feature\(s\) \['shoe_size'\]; choose from recency_days"):
         discover(inputs.events, features=("sessions", "shoe_size"))
+
+
+def test_the_same_seed_gives_the_same_model(inputs: Inputs, discovery: SegmentDiscovery) -> None:
+    again = discover(inputs.events, inputs.users, k_range=range(2, 6), min_size=10, bootstrap=3, seed=1)
+    assert again.model.to_json() == discovery.model.to_json()
