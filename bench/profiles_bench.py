@@ -67,7 +67,7 @@ def update_cost(calls: int = 50_000) -> tuple[float, float]:
 
 def memory(updates: int, users: int) -> tuple[list[tuple[int, float]], bool]:
     """RSS (MiB) every tenth of `updates` round-robin updates to `users` users, and the verdict."""
-    settings = Settings()
+    settings = Settings.model_validate({})
     profiles = LiveProfiles(
         _NoSnapshot(), str, LocalProfiles(settings.profile_max_users, settings.profile_ttl_seconds), set()
     )

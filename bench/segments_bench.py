@@ -46,6 +46,7 @@ def timed(model: SegmentModel, profiles: Sequence[Profile | None], now: datetime
 
 
 def sample_files(tmp: Path) -> tuple[Path, list[Profile]]:
+    from training.defaults import pseudonymizer
     from training.generate import World, write
     from training.io import DataPaths, load
     from training.segments.discovery import discover
@@ -53,7 +54,7 @@ def sample_files(tmp: Path) -> tuple[Path, list[Profile]]:
     world = World(1)
     world.run(50_000)
     write(tmp, world)
-    inputs = load(DataPaths.in_dir(tmp))
+    inputs = load(DataPaths.in_dir(tmp), pseudonymizer())
     found = discover(inputs.events, bootstrap=0)
     return found.model.save(tmp / "segments.json"), found.behaviour.profiles
 

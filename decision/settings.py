@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     )
     catalog_path: Path = Field(Path("var/data/catalog.json"), description="content catalog the model ranks")
     profiles_path: Path = Field(Path("var/profiles.jsonl"), description="per-user profile snapshot from training")
+    segments_path: Path = Field(
+        Path("var/segments.json"), description="segment model (training segments); without one, no user has a segment"
+    )
     profile_max_users: int = Field(
         100_000, ge=1, description="live profiles kept in memory per process; the least recently updated go first"
     )

@@ -267,8 +267,9 @@ def _register_subcommands() -> None:
     from training.commands.experiments import experiments
     from training.commands.learning import ope, regret
     from training.commands.loop import join, kpi, simulate
+    from training.commands.segments import segments
 
-    for command in (experiments, ope, regret, simulate, join, kpi):
+    for command in (experiments, ope, regret, simulate, join, kpi, segments):
         main.add_command(command)
 
 

@@ -32,6 +32,7 @@ from decision.sources.forgotten import ForgottenFile
 from decision.sources.live import LiveProfiles, LocalProfiles, event_of_outcome
 from decision.sources.profiles import ProfileStore
 from decision.sources.redis_profiles import RedisForgotten, RedisProfiles
+from decision.sources.segments import ModelSegments, SegmentModel
 from decision.tiers.model.pool import pool_from_settings
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ class App:
             else LocalProfiles(settings.profile_max_users, settings.profile_ttl_seconds)
         )
         self.live = LiveProfiles(self.profiles, self.pseudonymize, backend, self.forgotten)
-        self.sources = Sources(self.catalog, self.live)
+        self.segment_model = WatchedFile(settings.segments_path, SegmentModel.load, "segment model")
+        self.sources = Sources(self.catalog, self.live, ModelSegments(self.segment_model))
         self.models = pool_from_settings(settings)
         self.tiers = build_tiers(settings.tiers, settings, self.sources, self.models)
         self.decision_log = (
@@ -100,6 +102,7 @@ class App:
                 feedback.start()
         self.catalog.start()
         self.profiles.start()
+        self.segment_model.start()
         self.forgotten.start()
         self._metrics_server = metrics.serve_metrics(self.settings.metrics_port)
         self.models.start()
@@ -118,6 +121,7 @@ class App:
         self.models.stop()
         self.catalog.stop()
         self.profiles.stop()
+        self.segment_model.stop()
         self.forgotten.stop()
         for feedback in (self.decision_log, self.outcome_log):
             if feedback is not None:

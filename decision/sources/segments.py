@@ -21,8 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from decision.domain import Segment
 from decision.sources.features import Profile, epoch
 from decision.sources.segment_features import BEHAVIOUR_BY_NAME, RFM_FEATURES
 from decision.sources.segment_file import (
@@ -40,7 +41,15 @@ COLD_SEGMENT = "unknown"
 #: RFM scores are 1..5; 0 means "no history to score".
 NO_RFM = (0, 0, 0)
 
-__all__ = ["COLD_SEGMENT", "NO_RFM", "RfmEdges", "SegmentAssignment", "SegmentModel", "SegmentModelError"]
+__all__ = [
+    "COLD_SEGMENT",
+    "NO_RFM",
+    "ModelSegments",
+    "RfmEdges",
+    "SegmentAssignment",
+    "SegmentModel",
+    "SegmentModelError",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,3 +251,26 @@ class SegmentModel:
                 f"({model.fingerprint()}); the file was edited after training"
             )
         return model
+
+
+class CurrentModel(Protocol):
+    """A swapped value holding the latest good segment model (a watched file in the service)."""
+
+    @property
+    def current(self) -> SegmentModel | None: ...
+
+
+class ModelSegments:
+    """The service's SegmentSource: the current segment model assigns each profile, at request
+    time, so a profile a live event just changed is re-assigned at once; no model, no segment."""
+
+    def __init__(self, model: CurrentModel) -> None:
+        self._model = model
+
+    def assign(self, profile: Profile | None, now: datetime) -> Segment | None:
+        model = self._model.current
+        if model is None:
+            return None
+        found = model.assign(profile, now)
+        recency, frequency, monetary = found.rfm
+        return Segment(found.segment, recency, frequency, monetary)

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from decision.sources.forgotten import read_keys
 from training import defaults
-from training.io import load_users, read_table
+from training.io import load_users, pseudonymized, read_table
 from training.schema import BadRowPolicy, EventLogError, validate
 from training.segments.discovery import (
     DEFAULT_BOOTSTRAP,
@@ -50,6 +51,8 @@ class SegmentsConfig:
     register: bool = True
     alias: str | None = "champion"
     progress: bool = True
+    user_key_path: Path = defaults.USER_KEY_PATH
+    forgotten_path: Path = defaults.FORGOTTEN_PATH
 
 
 def run_segments(cfg: SegmentsConfig, echo: Echo) -> SegmentDiscovery:
@@ -58,9 +61,18 @@ def run_segments(cfg: SegmentsConfig, echo: Echo) -> SegmentDiscovery:
     if events_path is None:
         raise EventLogError(str(cfg.data_dir), "no events.parquet|csv here; pass --events or --data")
     events, checked = validate(read_table(events_path), str(events_path), cfg.bad_rows)
-    echo(f"events: {checked.rows_read} read, {checked.rows_dropped} dropped")
+    # As training does: users as user keys from here on, forgotten users left out (consent is
+    # honoured by `validate`), so nothing this writes can name or keep a user it must not.
+    pseudonymize = defaults.pseudonymizer(cfg.user_key_path)
+    events["user_id"] = pseudonymized(events["user_id"], pseudonymize)
+    events = events[~events["user_id"].isin(read_keys(cfg.forgotten_path))].reset_index(drop=True)
+    dropped, no_consent = checked.rows_dropped, checked.rows_without_consent
+    echo(f"events: {checked.rows_read} read, {dropped} dropped, {no_consent} without consent")
     users_path = cfg.users or _first(cfg.data_dir, "users")
     users = load_users(users_path) if users_path is not None else None
+    if users is not None:
+        users.index = pseudonymized(users.index.to_series(), pseudonymize).to_numpy()
+        users.index.name = "user_id"
     found = discover(
         events,
         users,
