@@ -19,6 +19,7 @@ from decision.runtime.server import build_server
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
+from tests.decision.sources.test_segments import model
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
 
@@ -147,3 +148,20 @@ def test_a_redis_outage_degrades_to_no_profile_and_forget_says_retry(tmp_path: P
             stub.Forget(pb.ForgetRequest(user_id="u1"), timeout=5)
         assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
         assert app.live.get("u1") is None
+
+
+def test_the_decision_log_carries_the_segment_the_model_assigns_to_the_live_profile(tmp_path: Path) -> None:
+    segments_file = model().save(tmp_path / "segments.json")
+    with serving(tmp_path, segments_path=segments_file) as (app, stub, _):
+        deadline = time.monotonic() + 10
+        while app.segment_model.current is None:  # loaded by its watcher
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        stub.RecordEvents(pb.RecordEventsRequest(events=[event("u1", content_id="a")]), timeout=5)
+        consented = stub.Decide(
+            pb.DecideRequest(user_id="u1", placement="email", personalization_consent=pb.CONSENT_GRANTED), timeout=5
+        )
+        anonymous = stub.Decide(pb.DecideRequest(user_id="u1", placement="email"), timeout=5)
+    logged = {r["decision_id"]: r for r in read_json_lines(tmp_path / "decisions.jsonl")}
+    assert logged[consented.decision_id]["segment"] in {s.name for s in model().segments}
+    assert "segment" not in logged[anonymous.decision_id]
