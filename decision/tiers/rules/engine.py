@@ -28,6 +28,9 @@ makes the misuses impossible (each hazard is described in docs/hazards.md, secti
   the ruleset but not the state of its sessions, so the live session's state is deleted
   first; safe, because its last post completed, which leaves no action context behind
   (engine-no-match-free). Abandoned sessions are never deleted (see above) and leak;
+- every rule of every version shares one action Promise: durable wraps each rule's action in a
+  Promise that refers to itself, so a Promise per rule left a reference cycle per rule that the
+  heap freeze at publish kept for ever once the version was dropped (engine-reload);
 - actions are never run: `fire` asks the engine which rule matched, so nothing can raise
   inside the engine and be swallowed; the required `run` takes one parameter (engine-actions);
 - events are built by `facts.py` (typed, finite, bounded; engine-malformed-events); engine
@@ -84,6 +87,9 @@ def _action(c: Any) -> None:
     (docs/hazards.md#engine-actions)."""
 
 
+_ACTION = durable.engine.Promise(_action)  # shared, so no version leaves a Promise cycle behind
+
+
 class Engine:
     """Serialises every durable-rules call; safe to call from any number of threads."""
 
@@ -102,7 +108,7 @@ class Engine:
         """Register a definition under a fresh name `label#n`; raises RuleEngineError."""
         rules = copy.deepcopy(dict(definition))  # the engine deletes 'run' from what it gets
         for rule in rules.values():
-            rule["run"] = _action
+            rule["run"] = _ACTION  # durable keeps a Promise it is given instead of wrapping a new one
         with self._lock:
             name = f"{label}#{next(self._names)}"
             host = self._ensure_host()
