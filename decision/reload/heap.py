@@ -45,7 +45,8 @@ def freeze_long_lived() -> None:
     with _lock:
         gc.collect(_YOUNGEST_TWO)
         gc.freeze()
-        log.debug("heap frozen: %d objects out of the collector's full passes", gc.get_freeze_count())
+        if log.isEnabledFor(logging.DEBUG):  # counting walks every frozen object
+            log.debug("heap frozen: %d objects out of the collector's full passes", gc.get_freeze_count())
 
 
 YOUNG_THRESHOLD = 10_000  # net allocations between collections of the youngest generation
