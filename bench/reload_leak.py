@@ -33,7 +33,6 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from decision.tiers.rules.engine import ENGINE
-from decision.tiers.rules.loader import rule_files
 from decision.tiers.rules.store import RulesetStore
 
 MIB = 2**20
@@ -54,7 +53,7 @@ class Sample:
 def copy_rules(source: Path, target: Path) -> list[Path]:
     """Copy the ruleset's files; refuse a folder whose files carry no version line to rewrite."""
     files = []
-    for file in rule_files(source):
+    for file in sorted(source.glob("*.yaml")):
         if not VERSION_LINE.search(file.read_text(encoding="utf-8")):
             sys.exit(f"{file}: no top-level 'version:' line to rewrite; pass --rules a folder of rule files")
         files.append(Path(shutil.copy(file, target / file.name)))
