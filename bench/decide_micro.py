@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.decide_cases import batch_of, load_request
 from decision.api import convert
 from decision.api.servicer import DecisionServicer
-from decision.domain import Decision
+from decision.domain import Decision, Request
 from decision.metrics import EXPERIMENTS_INFO, EXPERIMENTS_RELOADS
 from decision.pipeline.context import RequestContext
 from decision.pipeline.tier import Answer, Tier
@@ -44,6 +44,8 @@ from decision.tiers.experiments.bandit import BanditState, LocalStats
 from decision.tiers.experiments.casefile import compile_and_test
 from decision.tiers.experiments.compiled import ExperimentSet
 from decision.tiers.experiments.tier import ExperimentsTier
+from decision.tiers.model.explore import Exploration
+from decision.tiers.model.pool import ModelPool
 from decision.tiers.model.tier import ModelTier
 
 REPO = Path(__file__).resolve().parents[1]
@@ -155,6 +157,8 @@ def measure(app: App, calls: int, repeats: int) -> dict[str, float]:
         "experiments_tier_fixed_ab_control": (tier_call(fixed), 1),
         "experiments_tier_thompson_with_exposure": (with_sink(thompson), 1),
         "model_tier_features_predict_rank": (tier_call(ranking), 1),
+        "model_tier_exploring_epsilon_0.1": (tier_call(exploring(app, ranking, model_request, "epsilon:0.1")), 1),
+        "model_tier_exploring_softmax_0.05": (tier_call(exploring(app, ranking, model_request, "softmax:0.05")), 1),
         "decide_batch_64_per_decision": (lambda: servicer.DecideBatch(batch, context), len(batch.requests)),  # type: ignore[arg-type]
     }
     try:
@@ -165,6 +169,12 @@ def measure(app: App, calls: int, repeats: int) -> dict[str, float]:
     finally:
         for tier in (fixed, thompson):
             tier.stop()
+
+
+def exploring(app: App, ranking: ModelTier, request: Request, how: str) -> ModelTier:
+    """The model tier drawing the request's placement's items with exploration `how`."""
+    assert isinstance(app.models, ModelPool)
+    return ModelTier(app.models, ranking.alias, "bench_explore", {request.placement: Exploration.parse(how, "bench")})
 
 
 def experiment_tier(app: App, name: str) -> ExperimentsTier:

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         ge=0,
         description="compile a new model to native code (lleaves) within this, else LightGBM scores it; 0 = never",
     )
+    model_exploration: dict[str, str] = Field(
+        default_factory=dict,
+        description='per placement, how the model tier explores, JSON: {"home_banner": "epsilon:0.05"} '
+        "or softmax:<temperature>; each shown item logs its probability (for training ope)",
+    )
     shared_state_url: str | None = Field(
         None,
         description="Redis URL (redis://host:6379/0) for state shared by processes and replicas: bandit "

@@ -53,7 +53,10 @@ def build_tiers(entries: Sequence[str], settings: Settings, sources: Sources, mo
     for entry in entries:
         name, target = parse_entry(entry)
         factory = _factory(name, target)
-        tier = factory(TierEnvironment(name, settings, sources, models))
+        try:
+            tier = factory(TierEnvironment(name, settings, sources, models))
+        except ValueError as exc:  # a factory refusing its configuration says why in the message
+            raise TierConfigError(f"tiers: {name}: {exc}") from exc
         missing = [attr for attr in ("name", "error_reason", "min_budget_seconds", "decide") if not hasattr(tier, attr)]
         if missing:
             raise TierConfigError(f"tiers: {target} built a {type(tier).__name__} without {', '.join(missing)}")

@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,9 @@ from decision.tiers.model.store import ModelStore
 
 log = logging.getLogger(__name__)
 
+#: Draws up to k items from every eligible (content id, score), best first: (content id, score, probability).
+Explorer = Callable[[Sequence[tuple[str, float]], int], list[tuple[str, float, float]]]
+
 # (model version, eligible ids) -> class indices; eligibility sets are few
 # (placement x region x active window), so the cache stays small.
 _CACHE_LIMIT = 1024
@@ -42,8 +45,12 @@ class AliasModel:
         self.store = store
         self._eligible: dict[tuple[str, frozenset[str]], np.ndarray] = {}
 
-    def rank(self, context: RequestContext) -> TierResult:
-        """Features -> predict -> eligible top-k, best first; the version is read once per request."""
+    def rank(self, context: RequestContext, explore: Explorer | None = None) -> TierResult:
+        """Features -> predict -> eligible top-k, best first; the version is read once per request.
+
+        With `explore`, the k items are drawn from every eligible one (best first) instead,
+        each with the probability it was drawn with.
+        """
         model = self.store.current
         if model is None or context.catalog is None:
             return FallbackReason.NO_MODEL
@@ -55,11 +62,18 @@ class AliasModel:
         if request.exclude_content_ids:
             excluded = ranker.eligible_indices(request.exclude_content_ids)
             indices = np.setdiff1d(indices, excluded, assume_unique=True)
+        provenance = Provenance(model_name=model.name, model_version=model.version)
+        if explore is not None:
+            drawn = explore(ranker.top_k(probabilities, indices, len(indices)), context.limit)
+            if not drawn:
+                return FallbackReason.NO_ELIGIBLE_CONTENT
+            items = tuple([Item(c, score, rank, probability=p) for rank, (c, score, p) in enumerate(drawn, 1)])
+            return Answer(Source.MODEL, items, provenance)
         ranked = ranker.top_k(probabilities, indices, context.limit)
         if not ranked:
             return FallbackReason.NO_ELIGIBLE_CONTENT
         items = tuple([Item(content_id, score, rank) for rank, (content_id, score) in enumerate(ranked, 1)])
-        return Answer(Source.MODEL, items, Provenance(model_name=model.name, model_version=model.version))
+        return Answer(Source.MODEL, items, provenance)
 
     def _eligible_indices(self, version: str, ranker: Ranker, eligible: frozenset[str]) -> np.ndarray:
         key = (version, eligible)
@@ -111,9 +125,9 @@ class ModelPool:
         for model in stopped:
             _stop(model.store)
 
-    def rank(self, alias: str, context: RequestContext) -> TierResult:
+    def rank(self, alias: str, context: RequestContext, explore: Explorer | None = None) -> TierResult:
         model = self._models.get(alias)
-        return FallbackReason.NO_MODEL if model is None else model.rank(context)
+        return FallbackReason.NO_MODEL if model is None else model.rank(context, explore)
 
     def store(self, alias: str) -> ModelStore | None:
         """The store serving `alias`, if it is followed (for status and tests)."""

@@ -4,17 +4,21 @@ It ranks with `model_name@model_alias` from the shared model pool, which reads t
 version once per request and takes the profile and the eligible content from the request
 context, so a swap of any of them never mixes into a request already under way. Until a
 model loads it passes with NO_MODEL (a degraded state, not an outage: the service is ready
-without it).
+without it). A placement configured in `model_exploration` draws its items instead of
+taking the top k (decision/tiers/model/explore.py), and each item logs its probability.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Mapping
+from functools import partial
 
 from decision.domain import FallbackReason
 from decision.pipeline.context import RequestContext
 from decision.pipeline.tier import TierEnvironment, TierResult
-from decision.tiers.model.pool import ModelPool
+from decision.tiers.model.explore import Exploration, explorations
+from decision.tiers.model.pool import Explorer, ModelPool
 from decision.tiers.model.store import ModelStore
 
 #: Below this much time left before the caller's deadline, the tier is skipped: the default is instant.
@@ -27,10 +31,20 @@ class ModelTier:
     error_reason = FallbackReason.MODEL_ERROR
     min_budget_seconds = MIN_BUDGET_SECONDS
 
-    def __init__(self, pool: ModelPool, alias: str, name: str = "model") -> None:
+    def __init__(
+        self,
+        pool: ModelPool,
+        alias: str,
+        name: str = "model",
+        exploration: Mapping[str, Exploration] | None = None,
+    ) -> None:
         self.name = name
         self.alias = alias
         self._pool = pool
+        rng = random.Random()
+        self._explorers: dict[str, Explorer] = {
+            placement: partial(how.choose, rng=rng) for placement, how in (exploration or {}).items()
+        }
 
     @property
     def models(self) -> ModelStore:
@@ -41,7 +55,7 @@ class ModelTier:
         return store
 
     def decide(self, context: RequestContext) -> TierResult:
-        return self._pool.rank(self.alias, context)
+        return self._pool.rank(self.alias, context, self._explorers.get(context.request.placement))
 
     def start(self, ready: Callable[[], None]) -> None:
         """Follow the alias in the background; ready at once (no model = later tiers answer)."""
@@ -56,4 +70,12 @@ def build(env: TierEnvironment) -> ModelTier:
     """The `model` entry of the `tiers` setting: `model_name@model_alias` from the registry."""
     if not isinstance(env.models, ModelPool):
         raise TypeError(f"the model tier needs the service's ModelPool, got {type(env.models).__name__}")
-    return ModelTier(env.models, env.settings.model_alias, env.name)
+    settings = env.settings
+    unknown = sorted(set(settings.model_exploration) - set(settings.placements))
+    if unknown:
+        raise ValueError(
+            f"model_exploration names placement(s) {', '.join(unknown)} that are not configured "
+            f"(placements: {', '.join(sorted(settings.placements))})"
+        )
+    exploration = explorations(settings.model_exploration, "model_exploration")
+    return ModelTier(env.models, settings.model_alias, env.name, exploration)
