@@ -14,9 +14,7 @@ from training.commands.common import friendly
 @click.command()
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=defaults.DATA_DIR, show_default=True)
 @click.option("--events", type=click.Path(path_type=Path), help="Event log file (default: the one in --data).")
-@click.option(
-    "--users", type=click.Path(path_type=Path), help="Users table (a `segment` column is compared with)."
-)
+@click.option("--users", type=click.Path(path_type=Path), help="Users table (a `segment` column is compared with).")
 @click.option("--bad-rows", type=click.Choice(["fail", "drop"]), default="fail", show_default=True)
 @click.option("--as-of", type=click.DateTime(), help="Behaviour as of this time (default: the end of the log).")
 @click.option("--k-min", type=click.IntRange(2), default=3, show_default=True, help="Fewest segments tried.")
@@ -24,9 +22,7 @@ from training.commands.common import friendly
 @click.option("--min-size", type=click.IntRange(1), default=100, show_default=True, help="Smaller clusters are merged.")
 @click.option("--bootstrap", type=click.IntRange(0), default=10, show_default=True, help="Resamples for stability.")
 @click.option("--seed", type=int, default=defaults.SEED, show_default=True)
-@click.option(
-    "--feature", "features", multiple=True, help="Features to cluster on, repeatable (default set)."
-)
+@click.option("--feature", "features", multiple=True, help="Features to cluster on, repeatable (default set).")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),

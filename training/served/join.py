@@ -65,7 +65,7 @@ class JoinOptions:
 
 @dataclass(frozen=True)
 class Joined:
-    decisions: pd.DataFrame  # the joined table (docs: /work/notes/joined_table.md, training/served/tables.py)
+    decisions: pd.DataFrame  # the joined table (columns: training/README.md, training/served/tables.py)
     items: pd.DataFrame  # one row per shown item
     summary: JoinSummary
 

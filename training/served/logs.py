@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,23 @@ DECISION_COLUMNS = (
     "levels",
     "eligible",
     "items_shown",
+    "cart_items",
+    "cart_value",
+    "cart_idle_minutes",
+    "client_time",
+    "excluded",
+)
+#: Columns that are not text.
+_TYPED = (
+    "time",
+    "consent",
+    "arm_probability",
+    "eligible",
+    "items_shown",
+    "cart_items",
+    "cart_value",
+    "cart_idle_minutes",
+    "client_time",
 )
 ITEM_COLUMNS = ("row", "content_id", "rank", "probability", "score")
 OUTCOME_COLUMNS = ("decision_id", "type", "content_id", "value", "occurred_at", "received_at", "idempotency_key")
@@ -150,6 +168,9 @@ def _decision_row(
     if not decision_id or not isinstance(decision_id, str):
         raise ServedLogError(f"{path}:{line}: no decision_id; is this a decision log?")
     context = record.get("context") or {}
+    cart = record.get("cart") or {}
+    idle = cart.get("idle_minutes")
+    excluded = record.get("excluded")
     experiment = record.get("experiment") or {}
     items = record.get("items") or []
     levels = experiment.get("levels")
@@ -178,6 +199,11 @@ def _decision_row(
             json.dumps(levels, sort_keys=True) if levels else "",
             record.get("eligible", -1),
             len(items),
+            cart.get("items") or 0,
+            cart.get("value") or 0.0,
+            math.nan if idle is None else idle,
+            record.get("client_time"),
+            json.dumps(excluded) if excluded else "",
         )
     )
     try:
@@ -210,13 +236,17 @@ def _outcome_row(record: dict[str, Any], path: Path, line: int) -> tuple[object,
 def _decision_frame(rows: list[tuple[object, ...]], path: Path, first_line: int) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows, columns=DECISION_COLUMNS)
     for name in DECISION_COLUMNS:
-        if name not in ("time", "consent", "arm_probability", "eligible", "items_shown"):
+        if name not in _TYPED:
             frame[name] = frame[name].astype("str")
     frame["time"] = _timestamps(frame["time"], path, first_line, "time", required=True)
     frame["consent"] = frame["consent"].astype(bool)
     frame["arm_probability"] = frame["arm_probability"].astype("float64")
     frame["eligible"] = frame["eligible"].astype("int64")
     frame["items_shown"] = frame["items_shown"].astype("int64")
+    frame["cart_items"] = frame["cart_items"].astype("int64")
+    frame["cart_value"] = frame["cart_value"].astype("float64")
+    frame["cart_idle_minutes"] = frame["cart_idle_minutes"].astype("float64")
+    frame["client_time"] = _timestamps(frame["client_time"], path, first_line, "client_time", required=False)
     return frame
 
 

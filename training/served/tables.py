@@ -1,8 +1,8 @@
 """The two tables `training join` writes: their columns, dtypes and file names.
 
-The joined table (one row per decision) follows /work/notes/joined_table.md, plus
-`ruleset_version`, `items_shown` and `other_outcomes` (custom outcome types). Missing
-strings are "", never None; `eligible` is -1 when no tier computed it (rules, defaults).
+The joined table has one row per decision; its columns are documented in training/README.md
+("The joined table"). Missing strings are "", never None; `eligible` is -1 when no tier
+computed it (rules, defaults).
 The item table has one row per shown item: what off-policy evaluation of rankings and
 training (training/served/events.py) need; its text columns taken from the decision are
 categorical (dictionary-encoded in Parquet).
@@ -47,6 +47,11 @@ JOINED_COLUMNS = (
     "item_probability",
     "eligible",
     "items_shown",
+    "cart_items",
+    "cart_value",
+    "cart_idle_minutes",
+    "client_time",
+    "excluded",
     "impressions",
     "clicks",
     "add_to_carts",

@@ -172,9 +172,7 @@ def outcome_reports(user: SimUser, moment: Moment, answer: Answer, reaction: Rea
     reports = [report("impression", "", shown_at, f"sim|{d}|impression")]  # no content: the whole answer was shown
     for item, clicked in zip(answer.items, reaction.clicked, strict=True):
         if clicked:
-            reports.append(
-                report("click", item.content_id, shown_at + CLICK_DELAY, f"sim|{d}|click|{item.content_id}")
-            )
+            reports.append(report("click", item.content_id, shown_at + CLICK_DELAY, f"sim|{d}|click|{item.content_id}"))
     if reaction.converted_rank is not None:
         content_id = answer.items[reaction.converted_rank - 1].content_id
         at = shown_at + CONVERSION_DELAY

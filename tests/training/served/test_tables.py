@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,7 @@ from training.ope.joined import read_joined
 from training.served.join import JoinOptions, join_files
 from training.served.tables import ITEM_COLUMNS, JOINED_COLUMNS, items_path, summary_path, write_table
 
-#: /work/notes/joined_table.md, column by column, plus this branch's three additions.
+#: training/README.md's joined table, column by column.
 EXPECTED_DTYPES = {
     "decision_id": "str",
     "decided_at": "datetime64[ns, UTC]",
@@ -25,7 +26,7 @@ EXPECTED_DTYPES = {
     "source": "str",
     "tier": "str",
     "rule_id": "str",
-    "ruleset_version": "str",  # added
+    "ruleset_version": "str",
     "model_name": "str",
     "model_version": "str",
     "experiment_id": "str",
@@ -36,12 +37,17 @@ EXPECTED_DTYPES = {
     "content_id": "str",
     "item_probability": "float64",
     "eligible": "int64",
-    "items_shown": "int64",  # added
+    "items_shown": "int64",
+    "cart_items": "int64",
+    "cart_value": "float64",
+    "cart_idle_minutes": "float64",
+    "client_time": "datetime64[ns, UTC]",
+    "excluded": "str",
     "impressions": "int64",
     "clicks": "int64",
     "add_to_carts": "int64",
     "conversions": "int64",
-    "other_outcomes": "int64",  # added: custom outcome types
+    "other_outcomes": "int64",  # custom outcome types
     "revenue": "float64",
     "clicked": "bool",
     "converted": "bool",
@@ -51,9 +57,9 @@ EXPECTED_DTYPES = {
 
 
 def written(tmp_path: Path) -> Path:
-    decisions = write_lines(
-        tmp_path / "d.jsonl", [decision("d0", items=("c1", "c2"), probabilities=(0.7, 0.3)), decision("d1")]
-    )
+    inputs = {"cart": {"items": 2, "value": 80.5, "idle_minutes": 45.0}, "client_time": at(-1).isoformat()}
+    first = decision("d0", items=("c1", "c2"), probabilities=(0.7, 0.3), excluded=["c9"], **inputs)
+    decisions = write_lines(tmp_path / "d.jsonl", [first, decision("d1")])
     outcomes = write_lines(
         tmp_path / "o.jsonl", [outcome("d0", content_id="c2", occurred_at=at(1)), outcome("d1", "signup", "")]
     )
@@ -69,6 +75,14 @@ def test_the_joined_table_has_the_documented_columns_and_dtypes_after_a_parquet_
     assert tuple(table.columns) == JOINED_COLUMNS
     assert table["other_outcomes"].tolist() == [0, 1]
     assert table["clicks"].tolist() == [1, 0]
+    # the request's other feature inputs, so a model can be re-scored offline
+    assert table["cart_items"].tolist() == [2, 0]
+    assert table["cart_value"].tolist() == [80.5, 0.0]
+    assert table["cart_idle_minutes"].iloc[0] == 45.0
+    assert math.isnan(table["cart_idle_minutes"].iloc[1])
+    assert table["client_time"].iloc[0] == pd.Timestamp(at(-1))
+    assert table["client_time"].isna().iloc[1]
+    assert table["excluded"].tolist() == ['["c9"]', ""]
 
 
 def test_the_item_table_round_trips_with_categorical_provenance(tmp_path: Path) -> None:
