@@ -89,6 +89,30 @@ class TablePolicy:
         return rows.reindex(columns=list(actions)).fillna(0.0).to_numpy(dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class ChosenActionPolicy:
+    """A deterministic policy whose action in each context is named by one of its columns.
+
+    How a model version is evaluated: its choice for each logged decision (re-scored
+    offline) becomes a context column, and this policy takes it with probability 1.
+    """
+
+    column: str
+    name: str = "chosen action"
+
+    def probabilities(self, contexts: pd.DataFrame, actions: Sequence[str]) -> np.ndarray:
+        if self.column not in contexts.columns:
+            raise PolicyError(f"policy {self.name}: the logs have no context column {self.column}")
+        position = {action: i for i, action in enumerate(actions)}
+        chosen = contexts[self.column].astype(str)
+        unknown = sorted(set(chosen) - set(position))
+        if unknown:
+            raise PolicyError(f"policy {self.name}: chooses {', '.join(unknown[:5])}, not in the action set")
+        matrix = np.zeros((len(contexts), len(actions)))
+        matrix[np.arange(len(contexts)), chosen.map(position).to_numpy(dtype=np.int64)] = 1.0
+        return matrix
+
+
 def checked_probabilities(policy: TargetPolicy, contexts: pd.DataFrame, actions: Sequence[str]) -> np.ndarray:
     """The policy's matrix, refused unless it is (contexts x actions), finite, >= 0 and sums to 1 per row."""
     matrix = np.asarray(policy.probabilities(contexts, actions), dtype=np.float64)
