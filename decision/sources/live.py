@@ -93,8 +93,11 @@ def fold(profile: Profile | None, key: str, event: Event) -> Profile:
     )
 
 
-#: What each outcome type means for the profile (impressions say nothing the decision log does not).
-_EVENT_OF_OUTCOME = {"click": "click", "add_to_cart": "add_to_cart", "conversion": "purchase"}
+#: What each outcome type means for the profile: the same events training derives from served
+#: traffic (training/served/events.py). An impression is not a view of the content, and an
+#: add-to-cart outcome comes without the removals that would empty the cart again; a caller
+#: tracking the cart sends RecordEvents.
+_EVENT_OF_OUTCOME = {"click": "click", "conversion": "purchase"}
 
 
 def event_of_outcome(outcome: Outcome, received_at: datetime, catalog: Catalog | None) -> Event | None:

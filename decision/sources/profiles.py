@@ -123,7 +123,7 @@ def to_json(p: Profile) -> dict[str, Any]:
     row.update({name: getattr(p, name).isoformat() for name in _TIMES})
     row["last_purchase"] = p.last_purchase.isoformat() if p.last_purchase else None
     row.update({name: getattr(p, name) for name in _INTS})
-    row["monetary"] = round(p.monetary, 6)
+    row["monetary"] = p.monetary  # exact (JSON floats round-trip): serving must see what training computed
     row["last_content"] = p.last_content
     row["content_clicks"] = dict(p.content_clicks)
     row["category_views"] = dict(p.category_views)

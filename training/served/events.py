@@ -1,16 +1,18 @@
-"""Served traffic as training events: what the service showed, and what users did with it, keyed by user key.
+"""Served traffic as training events: what users did with what the service showed, keyed by user key.
 
 From the item table of a join (one row per shown item) and only for decisions made with
 personalization consent (the only ones logged with a user key):
 
-- every shown item is a `view` at the decision time;
 - a clicked item is one `click` at its first click;
 - a converted item is one `purchase` at its first conversion, with the item's summed value.
 
-Times are the join's outcome times (training/served/join.py), never earlier than the
-decision: within the clock-skew tolerance a click may carry a client time slightly before
-it, and a click must not precede the view it followed. Repeated clicks on one item of one
-decision count once (one intent; each click would otherwise become its own training
+These are exactly the events the service folds into a live profile when the outcomes are
+reported (decision.sources.live.event_of_outcome), so a profile replayed from them is the
+one the service decided with. An impression is no event on either side: being shown a
+banner is not viewing content. Times are the join's outcome times
+(training/served/join.py), never earlier than the decision: within the clock-skew
+tolerance a click may carry a client time slightly before it. Repeated clicks on one item
+of one decision count once (one intent; each click would otherwise become its own training
 decision). Outcomes that name no shown item (an order-level conversion) and add-to-carts
 (the logs carry no removals, so a served cart would never empty) become no events.
 `user_id` is the user key, which `training.io.load` keeps as it is (`KeyedEvents`).
@@ -67,7 +69,6 @@ def events_from_items(items: pd.DataFrame) -> pd.DataFrame:
     clicked = shown[shown["clicks"].to_numpy() > 0]
     converted = shown[shown["conversions"].to_numpy() > 0]
     frames = [
-        _events(shown, "view", shown["decided_at"], np.nan),
         _events(clicked, "click", _not_before(clicked["first_click_at"], clicked["decided_at"]), np.nan),
         _events(
             converted,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tqdm import tqdm
@@ -32,8 +32,6 @@ from training.traffic.truth_table import Truths, TruthTable
 DEFAULT_USERS = 10_000
 DEFAULT_BATCH = 64
 MAX_BATCH = 1_000  # DecideBatch's limit
-CLICK_DELAY = timedelta(seconds=8)
-CONVERSION_DELAY = timedelta(minutes=12)
 _KEPT_REASONS = 5
 
 
@@ -163,8 +161,12 @@ def outcome_reports(user: SimUser, moment: Moment, answer: Answer, reaction: Rea
     if not answer.items:
         return []
     d = answer.decision_id
-    # Outcomes are joined to decisions on the server's clock; the simulated moment only shapes behaviour.
-    shown_at = answer.decided_at or datetime.now(UTC)
+    # Times are on the server's clock (outcomes are joined to decisions on it; the simulated
+    # moment only shapes behaviour), and a user acts when the simulator reports it, never
+    # later: an outcome stamped in the future would reach the live profile before its time,
+    # and the profile a later decision saw could not be rebuilt from the logs.
+    acted_at = datetime.now(UTC)
+    shown_at = min(answer.decided_at or acted_at, acted_at)
 
     def report(kind: str, content_id: str, at: datetime, key: str, value: float = 0.0) -> OutcomeReport:
         return OutcomeReport(d, kind, content_id, at, key, value, user.user_id if user.consent else "", user.consent)
@@ -172,9 +174,8 @@ def outcome_reports(user: SimUser, moment: Moment, answer: Answer, reaction: Rea
     reports = [report("impression", "", shown_at, f"sim|{d}|impression")]  # no content: the whole answer was shown
     for item, clicked in zip(answer.items, reaction.clicked, strict=True):
         if clicked:
-            reports.append(report("click", item.content_id, shown_at + CLICK_DELAY, f"sim|{d}|click|{item.content_id}"))
+            reports.append(report("click", item.content_id, acted_at, f"sim|{d}|click|{item.content_id}"))
     if reaction.converted_rank is not None:
         content_id = answer.items[reaction.converted_rank - 1].content_id
-        at = shown_at + CONVERSION_DELAY
-        reports.append(report("conversion", content_id, at, f"sim|{d}|conversion", reaction.value))
+        reports.append(report("conversion", content_id, acted_at, f"sim|{d}|conversion", reaction.value))
     return reports

@@ -1,4 +1,4 @@
-"""Served traffic as training events: views, clicks and purchases of consented decisions only."""
+"""Served traffic as training events: clicks and purchases of consented decisions only, as live profiles see them."""
 
 from __future__ import annotations
 
@@ -36,16 +36,13 @@ def joined_files(tmp_path: Path) -> Path:
     return out
 
 
-def test_views_clicks_and_purchases_of_consented_decisions(tmp_path: Path) -> None:
+def test_clicks_and_purchases_of_consented_decisions(tmp_path: Path) -> None:
     events = served_events(joined_files(tmp_path)).events
     assert tuple(events.columns) == EVENT_COLUMNS
     rows = list(events[["user_id", "event_type", "content_id", "timestamp"]].itertuples(index=False, name=None))
     assert rows == [
-        ("key-a", "view", "c1", T0),
-        ("key-a", "view", "c2", T0),
-        ("key-b", "view", "c3", at(minutes=10)),
         ("key-a", "click", "c2", at(seconds=40)),  # two clicks on one item: one click, the first
-        ("key-b", "click", "c3", at(minutes=10)),  # never before the view it followed
+        ("key-b", "click", "c3", at(minutes=10)),  # never before the decision it followed
         ("key-a", "purchase", "c2", at(minutes=4)),
     ]
     purchase = events[events["event_type"] == "purchase"].iloc[0]
