@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -226,12 +226,66 @@ def evaluate(version: str | None, **common: Any) -> None:
     help="How much better than the champion the candidate must be.",
 )
 @click.option("--force", is_flag=True, help="Promote regardless (recorded in a version tag).")
+@click.option(
+    "--gate",
+    type=click.Choice(["offline", "ope", "both"]),
+    default="offline",
+    show_default=True,
+    help="offline: the metric on the test set; ope: the value estimated on the champion's served "
+    "traffic (needs --joined, and decisions served with DECISION_MODEL_EXPLORATION); both: both must pass.",
+)
+@click.option(
+    "--joined",
+    type=click.Path(path_type=Path),
+    default=Path("var/joined.parquet"),
+    show_default=True,
+    help="The champion's served decisions and outcomes (`training join`), for --gate ope|both.",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=defaults.DATA_DIR,
+    show_default=True,
+    help="Event log and catalog the served profiles came from, for --gate ope|both.",
+)
+@click.option(
+    "--ope-estimator",
+    type=click.Choice(["IPS", "SNIPS", "DM", "DR"]),
+    default="DR",
+    show_default=True,
+    help="Whose lower bound the off-policy gate reads.",
+)
+@click.option(
+    "--ope-margin",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="How much the candidate's lower bound must exceed the champion's value by.",
+)
 @_friendly
-def promote(tracking_uri: str, model_name: str, version: str | None, metric: str, margin: float, force: bool) -> None:
-    """Make a version champion if it beats the champion on the same test data."""
+def promote(
+    tracking_uri: str,
+    model_name: str,
+    version: str | None,
+    metric: str,
+    margin: float,
+    force: bool,
+    gate: Literal["offline", "ope", "both"],
+    joined: Path,
+    data_dir: Path,
+    ope_estimator: str,
+    ope_margin: float,
+) -> None:
+    """Make a version champion if it beats the champion: offline on the same test data, and/or off-policy."""
+    from training.ope.traffic import ChampionTraffic
     from training.promote import promote as run_promote
+    from training.workflow import data_paths
 
-    click.echo(run_promote(tracking_uri, model_name, version, metric, margin, force).summary())
+    traffic = None
+    if gate != "offline":
+        traffic = ChampionTraffic(joined, data_paths(data_dir), estimator=ope_estimator, margin=ope_margin)
+    click.echo(run_promote(tracking_uri, model_name, version, metric, margin, force, gate, traffic).summary())
 
 
 @main.command()

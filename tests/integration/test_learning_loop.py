@@ -29,6 +29,8 @@ CALENDAR_RULES = "region_promos.yaml"  # dated promos would answer instead of th
 MODEL = "nbc"
 WORLD_SEED = 11
 DECISIONS = 3_000
+EPSILON = 0.3
+PLACEMENTS = ("home_banner", "cart_page", "product_page", "email")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> Loop:
         forgotten_path=root / "forgotten.keys",
         decision_log_path=root / "decisions.jsonl",
         outcome_log_path=root / "outcomes.jsonl",
+        # the champion explores, so a challenger can be valued on its traffic (the off-policy gate)
+        model_exploration=dict.fromkeys(PLACEMENTS, f"epsilon:{EPSILON}"),
     )
     app = App(settings)
     running = build_server(settings, app.decider, app.outcomes, app.live)
@@ -128,13 +132,13 @@ def test_kpi_click_rates_agree_with_the_ground_truth_within_their_intervals(loop
     assert checked >= 3  # all, the model tier, and the champion version at least
 
 
-def test_retraining_on_served_traffic_registers_a_version_and_prints_the_promotion_verdict(loop: Loop) -> None:
+def test_retraining_on_served_traffic_registers_a_version_and_both_gates_judge_it(loop: Loop) -> None:
     runner = CliRunner()
-    registry = ["--tracking-uri", loop.uri, "--model-name", MODEL]
+    registry_options = ["--tracking-uri", loop.uri, "--model-name", MODEL]
     trained = runner.invoke(
         training_cli,
         ["train", "--data", str(loop.data), "--served", str(loop.joined), "--rounds", "30",
-         "--profiles-out", str(loop.root / "profiles-v2.jsonl"), *registry],
+         "--profiles-out", str(loop.root / "profiles-v2.jsonl"), *registry_options],
     )  # fmt: skip
     assert trained.exit_code == 0, trained.output
     served = re.search(r"; (\d+) from served traffic", trained.output)
@@ -142,12 +146,24 @@ def test_retraining_on_served_traffic_registers_a_version_and_prints_the_promoti
     items = pd.read_parquet(items_path(loop.joined))
     consented = items[items["consent"]]
     assert int(served.group(1)) == (consented["clicks"] > 0).sum() + (consented["conversions"] > 0).sum() > 0
-    verdict = runner.invoke(training_cli, ["promote", "--version", "2", *registry])
+    gated = ["--gate", "both", "--joined", str(loop.joined), "--data", str(loop.data)]
+    verdict = runner.invoke(training_cli, ["promote", "--version", "2", *gated, *registry_options])
     assert verdict.exit_code == 0, verdict.output
-    # Both versions are scored on v2's test split; it may or may not win, but it must say which.
+    # Both versions are scored on v2's test split and valued on v1's served traffic; v2 may or
+    # may not win, but the verdict must say which, with the figures, and MLflow must keep them.
     assert "candidate v2" in verdict.output
     assert "champion v1" in verdict.output
+    assert "off-policy gate: DR on" in verdict.output
     assert "verdict:" in verdict.output
+    from training import registry
+
+    client = registry.connect(loop.uri)
+    tags = client.get_model_version(MODEL, "2").tags
+    assert tags["promotion_gate"] == "both"
+    for name in ("ope_candidate_low", "ope_champion_value", "ope_champion_logged_value"):
+        assert f"{float(tags[name]):.4f}" in verdict.output
+    promoted = registry.alias_version(client, MODEL, registry.CHAMPION) == "2"
+    assert promoted == (tags["ope_passed"] == "true" and "better offline," in verdict.output)
 
 
 def test_the_champion_rescored_offline_chooses_what_it_served(loop: Loop) -> None:
@@ -162,6 +178,13 @@ def test_the_champion_rescored_offline_chooses_what_it_served(loop: Loop) -> Non
     decisions = champion_decisions(joined, MODEL, "1")
     inputs = load(DataPaths.in_dir(loop.data), TEST_KEYS, keyed=[served_events(loop.joined)])
     champion = registry.load_model(registry.connect(loop.uri), MODEL, "1")
-    choices = first_choices(champion, decisions, inputs.events, inputs.catalog)
-    agree = (decisions["content_id"] == pd.Series(choices)).mean()
-    assert agree == 1.0, decisions.assign(offline=choices)[decisions["content_id"] != pd.Series(choices)].head()
+    choices = pd.Series(first_choices(champion, decisions, inputs.events, inputs.catalog))
+    # With epsilon exploration the model's own first choice is shown with probability
+    # 1 - epsilon + epsilon / n and any other item with epsilon / n: the logged probability
+    # says which decisions showed the greedy choice, and there the re-scored one must agree.
+    greedy = decisions["item_probability"] > 1 - EPSILON
+    assert greedy.mean() > 0.5
+    assert (decisions.loc[greedy, "content_id"] == choices[greedy]).all(), decisions[
+        greedy & (decisions["content_id"] != choices)
+    ].head()
+    assert (decisions.loc[~greedy, "content_id"] != choices[~greedy]).all()

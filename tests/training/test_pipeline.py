@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import lightgbm as lgb
 import numpy as np
@@ -24,10 +25,11 @@ from decision.sources.profiles import ProfileStore
 from tests.fakes import no_sources
 from tests.training.conftest import TEST_KEYS
 from training.cli import main
+from training.defaults import RegistryError
 from training.fastpath import sqlite_alias
 from training.io import DataPaths
 from training.pipeline import TrainConfig, TrainResult, evaluate_registered, prepare, train
-from training.promote import Verdict, promote
+from training.promote import Gate, Verdict, _decide, promote
 from training.served.join import JoinOptions, join_files
 from training.served.tables import items_path, write_table
 from training.workflow import run_bootstrap
@@ -265,9 +267,7 @@ def test_served_traffic_adds_training_decisions_keyed_once(story: Story, world_d
     result = train(dataclasses.replace(served_cfg, tracking_uri=story.uri, rounds=1, register=False))
     with_served = result.prepared
     assert len(with_served.dataset) == len(plain.dataset) + served_clicks
-    assert (
-        with_served.inputs.keyed_events == 2 * len(users) + served_clicks
-    )  # two views per consented decision, a click
+    assert with_served.inputs.keyed_events == served_clicks  # clicks and purchases only, as live profiles see them
     assert with_served.profiles == plain.profiles + 1  # the user only served traffic knows
     snapshot = (tmp_path / "served.jsonl").read_text(encoding="utf-8")
     assert not any(f'"{user}"' in snapshot for user in users)
@@ -275,4 +275,27 @@ def test_served_traffic_adds_training_decisions_keyed_once(story: Story, world_d
     assert TEST_KEYS(TEST_KEYS(users[0])) not in snapshot
     assert result.registered.run_id is not None
     run = client(story).get_run(result.registered.run_id)
-    assert run.data.params["events_served"] == str(2 * len(users) + served_clicks)
+    assert run.data.params["events_served"] == str(served_clicks)
+
+
+@pytest.mark.parametrize(
+    ("gate", "offline", "off_policy", "promoted", "said"),
+    [
+        ("offline", True, None, True, "better, promoted"),
+        ("ope", False, True, True, "off-policy gate passed, promoted"),
+        ("ope", True, False, False, "off-policy gate failed, kept champion"),
+        ("both", True, True, True, "better offline, off-policy gate passed, promoted"),
+        ("both", True, False, False, "better offline, off-policy gate failed, kept champion"),
+        ("both", False, True, False, "not better offline by the margin, off-policy gate passed, kept champion"),
+    ],
+)
+def test_every_chosen_gate_must_pass(
+    gate: Gate, offline: bool, off_policy: bool | None, promoted: bool, said: str
+) -> None:
+    verdict = None if off_policy is None else SimpleNamespace(passed=off_policy)
+    assert _decide(gate, offline, verdict) == (promoted, said)  # type: ignore[arg-type]
+
+
+def test_an_off_policy_gate_without_traffic_is_refused(story: Story) -> None:
+    with pytest.raises(RegistryError, match="the ope gate needs the champion's served traffic"):
+        promote(story.uri, NAME, "3", gate="ope")

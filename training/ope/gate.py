@@ -61,7 +61,8 @@ class GateVerdict:
         return "\n".join(
             [
                 f"off-policy gate: {self.estimator} on {self.decisions:,} decisions of {champion} "
-                f"({self.explored:,} explored; {challenger} picks the shown item in {self.agreement:.1%})",
+                f"({self.explored:,} logged with probability < 1; "
+                f"{challenger} picks the shown item in {self.agreement:.1%})",
                 line(f"{challenger} ({self.estimator})", self.challenger),
                 line(f"{champion} ({self.estimator})", self.champion),
                 line(f"{champion} (logged)", self.logged),
