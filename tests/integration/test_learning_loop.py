@@ -188,3 +188,14 @@ def test_the_champion_rescored_offline_chooses_what_it_served(loop: Loop) -> Non
         greedy & (decisions["content_id"] != choices)
     ].head()
     assert (decisions.loc[~greedy, "content_id"] != choices[~greedy]).all()
+
+
+def test_a_model_version_is_valued_off_policy_on_the_served_decisions(loop: Loop, tmp_path: Path) -> None:
+    html = tmp_path / "ope.html"
+    options = ["--policy", "model:1", "--data", str(loop.data), "--tracking-uri", loop.uri, "--model-name", MODEL]
+    valued = CliRunner().invoke(training_cli, ["ope", str(loop.joined), *options, "--html", str(html)])
+    assert valued.exit_code == 0, valued.output
+    assert "nbc v1" in valued.output
+    for estimator in ("IPS", "SNIPS", "DM", "DR"):
+        assert re.search(rf"^{estimator}\s+0\.\d+", valued.output, re.MULTILINE), valued.output
+    assert html.is_file()

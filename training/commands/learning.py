@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from training import defaults
 from training.commands.common import friendly
 
 
@@ -23,7 +24,8 @@ from training.commands.common import friendly
     "--policy",
     default="uniform",
     show_default=True,
-    help="The policy to evaluate: uniform, or fixed:<action> (an arm or content id).",
+    help="The policy to evaluate: uniform; fixed:<action> (an arm or content id); weights:A=0.2,B=0.8 "
+    "(a fixed split); model:<version> (a registered version re-scoring the model tier's decisions).",
 )
 @click.option(
     "--action",
@@ -40,6 +42,22 @@ from training.commands.common import friendly
     help="Instead: the uniform policy's click rate estimated from an Open Bandit Dataset's bts logs, "
     "against its random logs' own (folder holding random/ and bts/).",
 )
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=defaults.DATA_DIR,
+    show_default=True,
+    help="With model:<version>: the event log and catalog the served profiles came from.",
+)
+@click.option("--model-name", default=defaults.MODEL_NAME, show_default=True, help="With model:<version>.")
+@click.option(
+    "--tracking-uri",
+    envvar="MLFLOW_TRACKING_URI",
+    default=defaults.TRACKING_URI,
+    show_default=True,
+    help="With model:<version>: the MLflow registry (env MLFLOW_TRACKING_URI).",
+)
 @friendly
 def ope(
     logs: Path | None,
@@ -49,15 +67,25 @@ def ope(
     experiment_id: str | None,
     html: Path,
     check_obd: Path | None,
+    data_dir: Path,
+    model_name: str,
+    tracking_uri: str,
 ) -> None:
     """Estimate a policy's value from logged decisions: IPS, SNIPS, direct method, doubly robust."""
-    from training.ope.command import check_on_open_bandit_data, evaluate_policy, read_logs
+    from training.ope.command import check_on_open_bandit_data, evaluate_model, evaluate_policy, read_logs
+    from training.workflow import data_paths
 
     if check_obd is not None:
         check = check_on_open_bandit_data(html, click.echo, check_obd)
         raise SystemExit(0 if check.passed else 1)
     if logs is None:
         raise click.UsageError("give LOGS (the joined table or an Open Bandit Dataset campaign), or --check-obd")
+    if policy.startswith("model:"):
+        if log_format != "joined" or action != "content":
+            raise click.UsageError("model:<version> is evaluated on the joined table's shown content only")
+        version = policy.removeprefix("model:")
+        evaluate_model(logs, tracking_uri, model_name, version, data_paths(data_dir), html, click.echo)
+        return
     logged = read_logs(logs, log_format, action, experiment_id)  # type: ignore[arg-type]
     evaluate_policy(logged, policy, html, click.echo)
 

@@ -91,6 +91,23 @@ def champion_decisions(joined: pd.DataFrame, model_name: str, version: str) -> p
     return mine.reset_index(drop=True)
 
 
+def logged_with_choices(decisions: pd.DataFrame, choice_columns: Sequence[str]) -> LoggedFeedback:
+    """Decisions of the joined table as logged feedback over shown content, each model's choice a context column."""
+    chosen = sorted({str(c) for column in choice_columns for c in decisions[column]})
+    try:
+        return LoggedFeedback.from_frame(
+            decisions,
+            context_columns=(*CONTEXT_COLUMNS, *choice_columns),
+            action_column="content_id",
+            propensity_column="item_probability",
+            reward_column="reward",
+            source="the model's served decisions",
+            actions=chosen,
+        )
+    except LogError as exc:
+        raise GateError(str(exc)) from exc
+
+
 def ope_gate(
     decisions: pd.DataFrame,
     challenger_choices: Sequence[str],
@@ -108,18 +125,7 @@ def ope_gate(
             f"for {len(decisions)} decisions"
         )
     frame = decisions.assign(**{CHALLENGER: list(challenger_choices), CHAMPION: list(champion_choices)})
-    try:
-        logged = LoggedFeedback.from_frame(
-            frame,
-            context_columns=(*CONTEXT_COLUMNS, CHALLENGER, CHAMPION),
-            action_column="content_id",
-            propensity_column="item_probability",
-            reward_column="reward",
-            source="the champion's decisions",
-            actions=sorted({*challenger_choices, *champion_choices}),
-        )
-    except LogError as exc:
-        raise GateError(str(exc)) from exc
+    logged = logged_with_choices(frame, (CHALLENGER, CHAMPION))
     config = config or OpeConfig()
     if estimator not in config.estimators:
         config = OpeConfig(**{**config.__dict__, "estimators": (*config.estimators, estimator)})

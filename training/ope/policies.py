@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -132,9 +133,36 @@ def checked_probabilities(policy: TargetPolicy, contexts: pd.DataFrame, actions:
 
 
 def policy_from_spec(spec: str) -> TargetPolicy:
-    """A policy from a command-line word: `uniform` or `fixed:<action>`."""
+    """A policy from a command-line word: `uniform`, `fixed:<action>` or `weights:<action>=<w>,...`.
+
+    `weights:` is a fixed split (an experiment's allocation): the weights are normalized,
+    actions not named get 0.
+    """
     if spec == "uniform":
         return UniformPolicy()
     if spec.startswith("fixed:") and spec.removeprefix("fixed:"):
         return FixedActionPolicy(spec.removeprefix("fixed:"))
-    raise PolicyError(f"unknown policy {spec!r}: use 'uniform' or 'fixed:<action>' (e.g. fixed:B)")
+    if spec.startswith("weights:"):
+        return _split(spec.removeprefix("weights:"), spec)
+    raise PolicyError(
+        f"unknown policy {spec!r}: use 'uniform', 'fixed:<action>' (e.g. fixed:B), "
+        "'weights:<action>=<weight>,...' (e.g. weights:A=0.2,B=0.8) or 'model:<version>'"
+    )
+
+
+def _split(text: str, spec: str) -> TablePolicy:
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        action, _, value = part.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = math.nan
+        if not action.strip() or not math.isfinite(weight) or weight < 0:
+            raise PolicyError(f"policy {spec!r}: {part!r} is not <action>=<weight >= 0>")
+        weights[action.strip()] = weight
+    total = sum(weights.values())
+    if total <= 0:
+        raise PolicyError(f"policy {spec!r}: the weights sum to 0")
+    table = pd.DataFrame([{action: weight / total for action, weight in weights.items()}])
+    return TablePolicy(table, (), name=f"split {', '.join(f'{a} {w / total:.0%}' for a, w in weights.items())}")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from decision.sources.forgotten import read_keys
 from training import defaults
-from training.io import DataPaths, load
+from training.io import DataPaths, Inputs, load
 from training.ope.gate import DEFAULT_ESTIMATOR, GateError, GateVerdict, champion_decisions, ope_gate
 from training.ope.rescore import first_choices
 from training.ope.run import OpeConfig
@@ -41,13 +41,23 @@ class ChampionTraffic:
         if not self.joined.is_file():
             raise GateError(f"joined table {self.joined} not found: write it with `training join`")
         decisions = champion_decisions(pd.read_parquet(self.joined), model_name, champion.version)
-        inputs = load(
-            self.data,
-            defaults.pseudonymizer(self.user_key_path),
-            BadRowPolicy.DROP,
-            [served_events(self.joined)],
-            read_keys(self.forgotten_path),
-        )
+        inputs = replay_inputs(self.joined, self.data, self.user_key_path, self.forgotten_path)
         candidate_choices = first_choices(candidate, decisions, inputs.events, inputs.catalog)
         champion_choices = first_choices(champion, decisions, inputs.events, inputs.catalog)
         return ope_gate(decisions, candidate_choices, champion_choices, self.estimator, self.margin, self.config)
+
+
+def replay_inputs(
+    joined: Path,
+    data: DataPaths,
+    user_key_path: Path = defaults.USER_KEY_PATH,
+    forgotten_path: Path = defaults.FORGOTTEN_PATH,
+) -> Inputs:
+    """The events the served profiles came from (training's log plus the served clicks and purchases)."""
+    return load(
+        data,
+        defaults.pseudonymizer(user_key_path),
+        BadRowPolicy.DROP,
+        [served_events(joined)],
+        read_keys(forgotten_path),
+    )
