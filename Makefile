@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MALLOC_MMAP_THRESHOLD_ := 16777216
 export MALLOC_TRIM_THRESHOLD_ := 67108864
 
-.PHONY: help venv run test lint format typecheck redis-server pytest test-slow proto bench bench-training profile clean
+.PHONY: help venv run test lint format typecheck redis-server pytest test-slow proto bench bench-overload bench-training profile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,6 +66,10 @@ profile: venv ## where Decide spends its time under load (py-spy; writes bench/r
 bench: venv ## run the benchmark suite (about 3.5 minutes; writes bench/results/)
 	$(BIN)/training bootstrap
 	$(BIN)/python bench/run.py --out bench/results
+
+bench-overload: venv ## RESOURCE_EXHAUSTED latency at 4x overload, health, recovery (writes bench/results/overload/)
+	$(BIN)/training bootstrap
+	$(BIN)/python bench/overload.py --out bench/results/overload
 
 clean: ## remove the venv, caches and runtime state (var/)
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

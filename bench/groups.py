@@ -23,10 +23,18 @@ from bench.decide_cases import (
 from bench.load import GRPC_HEADERS, JSON_HEADERS, Target
 from bench.measure import SPREAD_GRPC_SHAPE, Case
 from bench.model_source import ModelSource
+from bench.secure import PLAINTEXT, Connection, secure_setup
 from bench.servers import Server, free_port, http_ready, running
 
 REPO = Path(__file__).resolve().parent.parent
 CEILING_LABEL = "bare gRPC ceiling (trivial Decide)"
+# Model-path-only variants of the one-process server: (case name, label) by variant.
+VARIANT_CASES = {
+    "redis": ("decide_model_redis", "Decide, model path, state in Redis"),
+    # The same again over TLS, and with a client token: what securing the port costs.
+    "tls": ("decide_model_tls", "Decide, model path, TLS"),
+    "tls-token": ("decide_model_tls_token", "Decide, model path, TLS + token"),
+}
 
 
 @dataclass(frozen=True)
@@ -77,30 +85,37 @@ def _ceiling(s: Settings) -> Iterator[Running]:
         yield Running(server, [Case("ceiling", CEILING_LABEL, target, check)], s.load_core)
 
 
-def _decide(processes: int, shared_state: bool = False) -> Callable[[Settings], AbstractContextManager[Running]]:
-    """The decision service with `processes` processes; with `shared_state`, its bandit
-    statistics and live profiles in a real redis-server (started here, on the load core)."""
+def _decide(processes: int, variant: str = "") -> Callable[[Settings], AbstractContextManager[Running]]:
+    """The decision service with `processes` processes; a `variant` of VARIANT_CASES measures the
+    model path only: "redis" keeps bandit statistics and live profiles in a real redis-server
+    (started here, on the load core), "tls" and "tls-token" secure the port."""
 
     @contextmanager
     def start(s: Settings) -> Iterator[Running]:
         with ExitStack() as stack:
             extra: dict[str, object] = {}
-            if shared_state:
+            connection = PLAINTEXT
+            if variant == "redis":
                 redis_port = free_port()
                 redis_command = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
                 stack.enter_context(
                     running("redis", redis_command, log_dir=s.workdir, core=s.load_core, port=redis_port)
                 )
                 extra["shared-state-url"] = f"redis://127.0.0.1:{redis_port}/0"
-            yield stack.enter_context(_decide_server(s, processes, extra))
+            elif variant:
+                folder = s.workdir / f"decide-{variant}"
+                connection, extra = secure_setup(folder, with_token=variant == "tls-token")
+            yield stack.enter_context(_decide_server(s, processes, extra, variant, connection))
 
     return start
 
 
 @contextmanager
-def _decide_server(s: Settings, processes: int, extra: dict[str, object]) -> Iterator[Running]:
+def _decide_server(
+    s: Settings, processes: int, extra: dict[str, object], variant: str, connection: Connection
+) -> Iterator[Running]:
     tracking_uri, model_name, model_alias = s.registry
-    name = f"decide-{processes}proc" + ("-redis" if extra else "")
+    name = f"decide-{processes}proc" + (f"-{variant}" if variant else "")
     port_file = s.workdir / f"{name}.port"
     metrics_port = metrics_ports(processes)  # process i serves /metrics on this + i
     flags = {
@@ -128,15 +143,18 @@ def _decide_server(s: Settings, processes: int, extra: dict[str, object]) -> Ite
     with running(
         name, command, log_dir=s.workdir, core=core, port_file=port_file, env={"PYTHONPATH": str(REPO)}, cwd=REPO
     ) as server:
-        cases = decide_cases(server.port, s.workdir, batch=pinned and not extra, check_source=s.check_source)
+        workdir = s.workdir / name if variant else s.workdir  # request bodies of its own
+        workdir.mkdir(parents=True, exist_ok=True)
+        batch = pinned and not variant
+        cases = decide_cases(server.port, workdir, batch=batch, check_source=s.check_source, connection=connection)
         if s.check_source:  # a real model is expected: measure it as the service settles
-            await_native_scorer(metrics_port, processes, server.log)
+            await_native_scorer(metrics_port, processes, server.log, context=connection.http_context())
         if not pinned:
             label = cases[1].label.replace("model path", f"model path, --processes {processes}")
             cases = [replace(cases[1], name="decide_model_2proc", label=label, shape=SPREAD_GRPC_SHAPE)]
-        elif extra:
-            label = cases[1].label.replace("model path", "model path, state in Redis")
-            cases = [replace(cases[1], name="decide_model_redis", label=label)]
+        elif variant:
+            case_name, label = VARIANT_CASES[variant]
+            cases = [replace(cases[1], name=case_name, label=cases[1].label.replace("Decide, model path", label))]
         yield Running(server, cases, s.load_core if pinned else None)
 
 
@@ -234,11 +252,9 @@ GROUPS = (
         _decide(1),
     ),
     Group("decide2", (("decide_model_2proc", "Decide, model path, --processes 2"),), _decide(2)),
-    Group(
-        "decide-redis",
-        (("decide_model_redis", "Decide, model path, state in Redis"),),
-        _decide(1, shared_state=True),
-    ),
+    Group("decide-redis", (VARIANT_CASES["redis"],), _decide(1, "redis")),
+    Group("tls", (VARIANT_CASES["tls"],), _decide(1, "tls")),
+    Group("tls_token", (VARIANT_CASES["tls-token"],), _decide(1, "tls-token")),
     Group("mlflow", (("mlflow_serve", "mlflow models serve"),), _mlflow),
     Group(
         "mlserver",

@@ -66,6 +66,22 @@ TARGETS: tuple[tuple[str, str, tuple[str, ...], str, str, float], ...] = (
         0.45,
     ),
     (
+        "Decide model path, TLS / plaintext (max req/s)",
+        "decide_model_tls",
+        ("decide_model",),
+        "max_rps",
+        ">=",
+        0.85,
+    ),
+    (
+        "Decide model path, TLS + token / plaintext (max req/s)",
+        "decide_model_tls_token",
+        ("decide_model",),
+        "max_rps",
+        ">=",
+        0.85,
+    ),
+    (
         "ReportOutcome / bare gRPC ceiling (max req/s)",
         "report_outcome",
         ("ceiling",),

@@ -72,6 +72,20 @@ STATE_FAILURES = Counter(
     ["part"],
 )
 TIER_ERRORS = Counter("decision_tier_errors_total", "Unexpected failures inside a tier, by tier.", ["tier"])
+SECURITY_RELOADS = Counter(
+    "decision_security_reloads_total",
+    "Changed TLS or tokens files loaded, by what (certificates, tokens) and result; a refused file keeps the "
+    "last good one.",
+    ["what", "result"],
+)
+CERTIFICATE_EXPIRY = Gauge(
+    "decision_tls_certificate_expiry_timestamp_seconds", "Unix time the serving TLS certificate expires."
+)
+AUTH_REFUSALS = Counter(
+    "decision_auth_refusals_total",
+    "Calls refused for their bearer token, by reason (missing, invalid, too_long, scope).",
+    ["reason"],
+)
 
 
 def serve_metrics(port: int, host: str = "0.0.0.0") -> WSGIServer | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PLACEMENTS: dict[str, tuple[str, ...]] = {
@@ -32,6 +32,28 @@ class Settings(BaseSettings):
     max_concurrent_rpcs: int = Field(256, ge=1, description="calls in progress per process before RESOURCE_EXHAUSTED")
     grace_seconds: float = Field(5.0, ge=0, description="on SIGTERM/SIGINT, how long in-flight calls may finish")
     decide_timeout_ms: float = Field(250.0, gt=0, description="time budget of a Decide without a client deadline")
+    tls_cert_path: Path | None = Field(
+        None,
+        description="server certificate chain (PEM) for the gRPC and metrics ports, reloaded when it changes; "
+        "empty = plaintext",
+    )
+    tls_key_path: Path | None = Field(None, description="private key (PEM, unencrypted) of the certificate")
+    tls_client_ca_path: Path | None = Field(
+        None, description="CA certificate(s) (PEM) client certificates must chain to; set = mutual TLS"
+    )
+    tokens_path: Path | None = Field(
+        None,
+        description="client tokens file (SHA-256 hashes and scopes; `decision tokens add`); set = every call except "
+        "health and reflection needs `authorization: Bearer <token>`",
+    )
+    security_poll_seconds: float = Field(
+        5.0, gt=0, le=3600, description="how often the TLS files and the tokens file are checked for changes"
+    )
+    health_listen: str | None = Field(
+        None,
+        description="host:port of a plaintext port serving only grpc.health.v1, for probes that cannot do TLS "
+        "or tokens; empty = none",
+    )
     rules_path: Path = Field(Path("rules"), description="rule files (a folder of *.yaml, or one file)")
     rules_poll_seconds: float = Field(
         1.0, gt=0, description="how often the rules and experiments paths are checked for changes"
@@ -162,6 +184,26 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit():
             raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:50051)")
         return value
+
+    @field_validator(
+        "tls_cert_path", "tls_key_path", "tls_client_ca_path", "tokens_path", "health_listen", mode="before"
+    )
+    @classmethod
+    def _empty_security_setting_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("health_listen")
+    @classmethod
+    def _health_listen_has_port(cls, value: str | None) -> str | None:
+        return None if value is None else cls._listen_has_port(value)
+
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> Settings:
+        if (self.tls_cert_path is None) != (self.tls_key_path is None):
+            raise ValueError("tls_cert_path and tls_key_path go together: give both, or neither for plaintext")
+        if self.tls_client_ca_path is not None and self.tls_cert_path is None:
+            raise ValueError("tls_client_ca_path (mutual TLS) needs tls_cert_path and tls_key_path too")
+        return self
 
     def redacted(self) -> dict[str, object]:
         """The settings as printed at start: credentials in URIs hidden."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -24,6 +25,7 @@ from decision.pipeline.tier import DecisionObserver, Lifecycle, OutcomeObserver,
 from decision.privacy import load_pseudonymizer
 from decision.reload import heap
 from decision.reload.filewatch import WatchedFile
+from decision.runtime.metrics_tls import serve_metrics_tls
 from decision.runtime.tiers import build_tiers
 from decision.settings import Settings
 from decision.sources.catalog import Catalog
@@ -86,14 +88,14 @@ class App:
                 return tier
         raise KeyError(name)
 
-    def start(self, on_ready: Callable[[], None]) -> None:
+    def start(self, on_ready: Callable[[], None], metrics_context: Callable[[], ssl.SSLContext] | None = None) -> None:
         """Start background work; `on_ready` runs once, when every tier has said it is ready.
 
         The built-in rules tier is ready once its first ruleset is active; a missing model,
         catalog or profile snapshot is a degraded state (answers come from later tiers),
         not an outage. A broken rules folder at start leaves the server NOT_SERVING
         (there is no last good version); its watcher keeps checking, so fixing the files
-        makes it ready without a restart.
+        makes it ready without a restart. With `metrics_context`, /metrics is served over TLS.
         """
         heap.watch_pauses()
         self._gc_thresholds = heap.collect_young_less_often()
@@ -104,7 +106,10 @@ class App:
         self.profiles.start()
         self.segment_model.start()
         self.forgotten.start()
-        self._metrics_server = metrics.serve_metrics(self.settings.metrics_port)
+        port = self.settings.metrics_port
+        self._metrics_server = (
+            metrics.serve_metrics(port) if metrics_context is None else serve_metrics_tls(port, metrics_context)
+        )
         self.models.start()
         readiness = _Readiness(len(self.tiers), on_ready)
         for index, tier in enumerate(self.tiers):
