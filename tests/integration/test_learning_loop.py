@@ -182,12 +182,16 @@ def test_the_champion_rescored_offline_chooses_what_it_served(loop: Loop) -> Non
     # With epsilon exploration the model's own first choice is shown with probability
     # 1 - epsilon + epsilon / n and any other item with epsilon / n: the logged probability
     # says which decisions showed the greedy choice, and there the re-scored one must agree.
+    # Not always: the simulator reports a batch's outcomes while it asks the next batch, so a
+    # click stamped before a decision can still be in flight when the server makes it; the
+    # server decided without it, the replay (which goes by the stamp) with it. That happens
+    # a few times in 2,500 decisions; a broken replay disagrees on a third or more.
+    served = decisions["content_id"]
     greedy = decisions["item_probability"] > 1 - EPSILON
     assert greedy.mean() > 0.5
-    assert (decisions.loc[greedy, "content_id"] == choices[greedy]).all(), decisions[
-        greedy & (decisions["content_id"] != choices)
-    ].head()
-    assert (decisions.loc[~greedy, "content_id"] != choices[~greedy]).all()
+    disagree = served != choices
+    assert disagree[greedy].mean() < 0.01, decisions[greedy & disagree].head()
+    assert (~disagree[~greedy]).mean() < 0.01, decisions[~greedy & ~disagree].head()
 
 
 def test_a_model_version_is_valued_off_policy_on_the_served_decisions(loop: Loop, tmp_path: Path) -> None:
