@@ -16,7 +16,16 @@ ENV PYTHONUNBUFFERED=1 \
     DECISION_LISTEN=0.0.0.0:50051 \
     DECISION_METRICS_PORT=9464 \
     DECISION_LOG_FORMAT=json \
-    DECISION_RULES_PATH=/app/rules
+    DECISION_RULES_PATH=/app/rules \
+    DECISION_TLS_CERT_PATH=/etc/decision/tls/tls.crt \
+    DECISION_TLS_KEY_PATH=/etc/decision/tls/tls.key \
+    DECISION_TOKENS_PATH=/etc/decision/tokens.yaml \
+    DECISION_HEALTH_LISTEN=0.0.0.0:50052
+# TLS (gRPC and metrics ports) and client tokens are on: mount the certificate and key at
+# /etc/decision/tls/ (a Kubernetes TLS secret's tls.crt/tls.key; rotations are picked up) and
+# the tokens file (`decision tokens add`) at /etc/decision/tokens.yaml. Mutual TLS: also set
+# DECISION_TLS_CLIENT_CA_PATH=/etc/decision/tls/ca.crt. Nothing of it is baked into the image;
+# README.md, "Transport security". Health probes use the plaintext health-only port 50052.
 # durable-rules builds from source: a compiler is needed only while installing.
 COPY --from=build /wheels /wheels
 RUN apt-get update \
@@ -27,7 +36,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY --chown=1000:1000 rules ./rules
 USER 1000
-EXPOSE 50051 9464
+EXPOSE 50051 50052 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-    CMD ["decision", "health", "--target", "127.0.0.1:50051"]
+    CMD ["decision", "health", "--target", "127.0.0.1:50052"]
 ENTRYPOINT ["decision", "serve"]

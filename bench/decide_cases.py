@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 import time
 import urllib.request
 from collections.abc import Callable
@@ -20,8 +21,9 @@ from typing import TypeAlias
 import grpc
 from google.protobuf import json_format
 
-from bench.load import GRPC_HEADERS, Target, grpc_frame
+from bench.load import Target, grpc_frame
 from bench.measure import Case
+from bench.secure import PLAINTEXT, Connection
 from bench.servers import free_port
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
@@ -87,21 +89,25 @@ def _settled(what: str, call: Callable[[], int]) -> int:
         return size
 
 
-def _decide_once(port: int, request: pb.DecideRequest) -> pb.DecideResponse:
+def _decide_once(port: int, request: pb.DecideRequest, connection: Connection) -> pb.DecideResponse:
     """One call on a connection of its own (no shared subchannel), so that with
     --processes N the kernel may hand it to any of the processes."""
     options = [("grpc.use_local_subchannel_pool", 1)]
-    with grpc.insecure_channel(f"127.0.0.1:{port}", options=options) as channel:
-        response: pb.DecideResponse = pb_grpc.DecisionServiceStub(channel).Decide(request, timeout=10)
+    with connection.channel(f"127.0.0.1:{port}", options=options) as channel:
+        response: pb.DecideResponse = pb_grpc.DecisionServiceStub(channel).Decide(
+            request, timeout=10, metadata=connection.metadata()
+        )
     return response
 
 
-def decide_check(port: int, request: pb.DecideRequest, source: Source | None) -> Callable[[], int]:
+def decide_check(
+    port: int, request: pb.DecideRequest, source: Source | None, connection: Connection = PLAINTEXT
+) -> Callable[[], int]:
     """A check: real Decide calls on fresh connections; each answer must come from `source`
     (None: any). Returns the size of the smallest answer on the wire."""
 
     def once() -> int:
-        responses = [_decide_once(port, request) for _ in range(CHECK_CONNECTIONS)]
+        responses = [_decide_once(port, request, connection) for _ in range(CHECK_CONNECTIONS)]
         if source is not None:
             for response in responses:
                 _require(response, source, "Decide")
@@ -110,12 +116,14 @@ def decide_check(port: int, request: pb.DecideRequest, source: Source | None) ->
     return lambda: _settled("Decide", once)
 
 
-def batch_check(port: int, batch: pb.DecideBatchRequest, source: Source | None) -> Callable[[], int]:
+def batch_check(
+    port: int, batch: pb.DecideBatchRequest, source: Source | None, connection: Connection = PLAINTEXT
+) -> Callable[[], int]:
     """A check: one real DecideBatch call; every entry must be answered by `source`."""
 
     def once() -> int:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            reply = pb_grpc.DecisionServiceStub(channel).DecideBatch(batch, timeout=30)
+        with connection.channel(f"127.0.0.1:{port}") as channel:
+            reply = pb_grpc.DecisionServiceStub(channel).DecideBatch(batch, timeout=30, metadata=connection.metadata())
         if len(reply.results) != len(batch.requests):
             raise WrongAnswer(f"DecideBatch: {len(reply.results)} results for {len(batch.requests)}")
         for result in reply.results:
@@ -126,6 +134,53 @@ def batch_check(port: int, batch: pb.DecideBatchRequest, source: Source | None) 
         return len(grpc_frame(reply.SerializeToString()))
 
     return lambda: _settled("DecideBatch", once)
+
+
+def outcome_request() -> pb.ReportOutcomeRequest:
+    """The outcome the benchmark reports: a click on a model-path decision (its first report is
+    logged; h2load repeats the same body, so later ones take the duplicate path: validated,
+    looked up, counted, not written again)."""
+    return pb.ReportOutcomeRequest(
+        decision_id="bench-decision-0000000000000001",
+        outcome_type="click",
+        content_id="home-1",
+        idempotency_key="bench-click-1",
+    )
+
+
+def outcome_check(port: int, request: pb.ReportOutcomeRequest) -> Callable[[], int]:
+    """A check: one real ReportOutcome call, accepted; returns the answer's size on the wire."""
+
+    def once() -> int:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = pb_grpc.DecisionServiceStub(channel).ReportOutcome(request, timeout=10)
+        return len(grpc_frame(reply.SerializeToString()))
+
+    return once
+
+
+def events_request() -> pb.RecordEventsRequest:
+    """One consented click for a user of its own (not the model-path case's user)."""
+    event = pb.Event(
+        user_id="bench-events-user",
+        event_type="click",
+        content_id="home-1",
+        personalization_consent=pb.CONSENT_GRANTED,
+    )
+    return pb.RecordEventsRequest(events=[event])
+
+
+def events_check(port: int, request: pb.RecordEventsRequest) -> Callable[[], int]:
+    """A check: one real RecordEvents call that updates a profile."""
+
+    def once() -> int:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = pb_grpc.DecisionServiceStub(channel).RecordEvents(request, timeout=10)
+        if reply.accepted != len(request.events):
+            raise WrongAnswer(f"RecordEvents: {reply.accepted} of {len(request.events)} accepted")
+        return len(grpc_frame(reply.SerializeToString()))
+
+    return once
 
 
 def metrics_ports(count: int) -> int:
@@ -146,24 +201,34 @@ def _free(port: int) -> bool:
     return True
 
 
-def await_native_scorer(first_port: int, processes: int, log: Path, timeout_s: float = NATIVE_SECONDS) -> None:
+def await_native_scorer(
+    first_port: int,
+    processes: int,
+    log: Path,
+    timeout_s: float = NATIVE_SECONDS,
+    context: ssl.SSLContext | None = None,
+) -> None:
     """Wait until every process scores its model with native code (it serves with LightGBM
     while that compiles, seconds after the model loads), so the run measures what the
-    service settles on. Says so and goes on if that does not happen in time."""
+    service settles on. Says so and goes on if that does not happen in time. `context`:
+    the metrics port serves HTTPS."""
     deadline = time.monotonic() + timeout_s
     ports = [first_port + i for i in range(processes)]
-    while not all(_scorer(port) == "native" for port in ports):
+    while not all(_scorer(port, context) == "native" for port in ports):
         if time.monotonic() > deadline:
-            scorers = ", ".join(f"{port}: {_scorer(port) or 'no model'}" for port in ports)
+            scorers = ", ".join(f"{port}: {_scorer(port, context) or 'no model'}" for port in ports)
             print(f"Decide: the model is not scored natively after {timeout_s:.0f} s ({scorers}); see {log}")
             return
         time.sleep(0.5)
 
 
-def _scorer(metrics_port: int) -> str | None:
+def _scorer(metrics_port: int, context: ssl.SSLContext | None = None) -> str | None:
     """What scores the active model, as the process's /metrics says (None: no model)."""
+    scheme = "http" if context is None else "https"
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2) as reply:
+        with urllib.request.urlopen(
+            f"{scheme}://127.0.0.1:{metrics_port}/metrics", timeout=2, context=context
+        ) as reply:
             text = reply.read().decode()
     except OSError:
         return None
@@ -180,14 +245,16 @@ def body_file(workdir: Path, name: str, message: bytes) -> Path:
     return path
 
 
-def decide_cases(port: int, workdir: Path, *, batch: bool, check_source: bool) -> list[Case]:
+def decide_cases(
+    port: int, workdir: Path, *, batch: bool, check_source: bool, connection: Connection = PLAINTEXT
+) -> list[Case]:
     """The rule-path, model-path and (optionally) batch cases against one Decide server.
 
     Without `check_source` (a server still missing a tier) any answer counts, and the
     labels say so.
     """
     rule, model = load_request("decide_rule"), load_request("decide_model")
-    url = f"http://127.0.0.1:{port}{SERVICE}"
+    url = f"{connection.scheme}://127.0.0.1:{port}{SERVICE}"
     suffix = "" if check_source else " [any source]"
 
     def expect(source: Source) -> Source | None:
@@ -197,7 +264,10 @@ def decide_cases(port: int, workdir: Path, *, batch: bool, check_source: bool) -
         name: str, label: str, message: bytes, method: str, check: Callable[[], int], per_request: int = 1
     ) -> Case:
         target = Target(
-            f"{url}/{method}", body_file(workdir, name, message), GRPC_HEADERS, decisions_per_request=per_request
+            f"{url}/{method}",
+            body_file(workdir, name, message),
+            connection.headers(),
+            decisions_per_request=per_request,
         )
         return Case(name, label + suffix, target, check)
 
@@ -207,17 +277,33 @@ def decide_cases(port: int, workdir: Path, *, batch: bool, check_source: bool) -
             "Decide, rule path",
             rule.SerializeToString(),
             "Decide",
-            decide_check(port, rule, expect(pb.DECISION_SOURCE_RULE)),
+            decide_check(port, rule, expect(pb.DECISION_SOURCE_RULE), connection),
         ),
         case(
             "decide_model",
             "Decide, model path",
             model.SerializeToString(),
             "Decide",
-            decide_check(port, model, expect(pb.DECISION_SOURCE_MODEL)),
+            decide_check(port, model, expect(pb.DECISION_SOURCE_MODEL), connection),
         ),
     ]
     if batch:
+        outcome = outcome_request()
+        cases.append(
+            case(
+                "report_outcome",
+                "ReportOutcome",
+                outcome.SerializeToString(),
+                "ReportOutcome",
+                outcome_check(port, outcome),
+            )
+        )
+        events = events_request()
+        cases.append(
+            case(
+                "record_events", "RecordEvents", events.SerializeToString(), "RecordEvents", events_check(port, events)
+            )
+        )
         many = batch_of(model)
         cases.append(
             case(
@@ -225,7 +311,7 @@ def decide_cases(port: int, workdir: Path, *, batch: bool, check_source: bool) -
                 f"DecideBatch x{BATCH_SIZE}, model path",
                 many.SerializeToString(),
                 "DecideBatch",
-                batch_check(port, many, expect(pb.DECISION_SOURCE_MODEL)),
+                batch_check(port, many, expect(pb.DECISION_SOURCE_MODEL), connection),
                 BATCH_SIZE,
             )
         )

@@ -33,10 +33,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.decide_cases import batch_of, load_request
 from decision.api import convert
 from decision.api.servicer import DecisionServicer
+from decision.domain import Decision, Request
+from decision.metrics import EXPERIMENTS_INFO, EXPERIMENTS_RELOADS
 from decision.pipeline.context import RequestContext
-from decision.pipeline.tier import Tier
+from decision.pipeline.tier import Answer, Tier
+from decision.reload.specstore import SpecStore
 from decision.runtime.app import App
 from decision.settings import Settings
+from decision.tiers.experiments.bandit import BanditState, LocalStats
+from decision.tiers.experiments.casefile import compile_and_test
+from decision.tiers.experiments.compiled import ExperimentSet
+from decision.tiers.experiments.tier import ExperimentsTier
+from decision.tiers.model.explore import Exploration
+from decision.tiers.model.pool import ModelPool
 from decision.tiers.model.tier import ModelTier
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,7 +122,7 @@ def median_us(fn: Callable[[], object], calls: int, repeats: int, per_call: int 
 
 
 def measure(app: App, calls: int, repeats: int) -> dict[str, float]:
-    servicer = DecisionServicer(app.decider, app.outcomes, timeout_seconds=0.25)
+    servicer = DecisionServicer(app.decider, app.outcomes, app.live, timeout_seconds=0.25)
     servicer.ready = True
     context = NoDeadline()
     rule, model = load_request("decide_rule"), load_request("decide_model")
@@ -125,17 +134,62 @@ def measure(app: App, calls: int, repeats: int) -> dict[str, float]:
     def tier_call(tier: Tier) -> Callable[[], object]:
         return lambda: tier.decide(RequestContext(model_request, now, None, 3, app.sources))
 
+    experiments = app.tier("experiments")
+    fixed, thompson = experiment_tier(app, "fixed"), experiment_tier(app, "thompson")
+
+    def with_sink(tier: ExperimentsTier) -> Callable[[], object]:
+        """An adaptive experiment's whole cost: the arm drawn, then the exposure recorded."""
+
+        def call() -> object:
+            ctx = RequestContext(model_request, now, None, 3, app.sources)
+            answer = tier.decide(ctx)
+            assert isinstance(answer, Answer)
+            tier.on_decision(Decision("d", "", answer.source, answer.items, answer.provenance, now), ctx)
+            return answer
+
+        return call
+
     cases: dict[str, tuple[Callable[[], object], int]] = {
         "decide_rule_path": (lambda: servicer.Decide(rule, context), 1),  # type: ignore[arg-type]
         "decide_model_path": (lambda: servicer.Decide(model, context), 1),  # type: ignore[arg-type]
         "rules_tier": (tier_call(rules), 1),
+        "experiments_tier_no_experiment": (tier_call(experiments), 1),
+        "experiments_tier_fixed_ab_control": (tier_call(fixed), 1),
+        "experiments_tier_thompson_with_exposure": (with_sink(thompson), 1),
         "model_tier_features_predict_rank": (tier_call(ranking), 1),
+        "model_tier_exploring_epsilon_0.1": (tier_call(exploring(app, ranking, model_request, "epsilon:0.1")), 1),
+        "model_tier_exploring_softmax_0.05": (tier_call(exploring(app, ranking, model_request, "softmax:0.05")), 1),
         "decide_batch_64_per_decision": (lambda: servicer.DecideBatch(batch, context), len(batch.requests)),  # type: ignore[arg-type]
     }
-    return {
-        name: median_us(fn, max(1, calls // per_call), repeats, per_call)
-        for name, (fn, per_call) in tqdm(cases.items(), desc="timing", unit="case", leave=False)
-    }
+    try:
+        return {
+            name: median_us(fn, max(1, calls // per_call), repeats, per_call)
+            for name, (fn, per_call) in tqdm(cases.items(), desc="timing", unit="case", leave=False)
+        }
+    finally:
+        for tier in (fixed, thompson):
+            tier.stop()
+
+
+def exploring(app: App, ranking: ModelTier, request: Request, how: str) -> ModelTier:
+    """The model tier drawing the request's placement's items with exploration `how`."""
+    assert isinstance(app.models, ModelPool)
+    return ModelTier(app.models, ranking.alias, "bench_explore", {request.placement: Exploration.parse(how, "bench")})
+
+
+def experiment_tier(app: App, name: str) -> ExperimentsTier:
+    """An experiments tier over bench/experiments/<name> (the benchmark user is in its experiment)."""
+    store: SpecStore[ExperimentSet] = SpecStore(
+        REPO / "bench" / "experiments" / name, compile_and_test, f"bench {name}", EXPERIMENTS_RELOADS, EXPERIMENTS_INFO
+    )
+    store.load_initial()
+    tier = ExperimentsTier(store, app.models, BanditState(LocalStats()), name=f"bench_{name}")
+    assert tier.bandit is not None
+    current = store.current
+    assert current is not None
+    tier.bandit.use(current.experiments)
+    tier.bandit.refresh()  # publish the vectors as the background refresh would
+    return tier
 
 
 def main() -> int:

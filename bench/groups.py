@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,10 +23,18 @@ from bench.decide_cases import (
 from bench.load import GRPC_HEADERS, JSON_HEADERS, Target
 from bench.measure import SPREAD_GRPC_SHAPE, Case
 from bench.model_source import ModelSource
+from bench.secure import PLAINTEXT, Connection, secure_setup
 from bench.servers import Server, free_port, http_ready, running
 
 REPO = Path(__file__).resolve().parent.parent
 CEILING_LABEL = "bare gRPC ceiling (trivial Decide)"
+# Model-path-only variants of the one-process server: (case name, label) by variant.
+VARIANT_CASES = {
+    "redis": ("decide_model_redis", "Decide, model path, state in Redis"),
+    # The same again over TLS, and with a client token: what securing the port costs.
+    "tls": ("decide_model_tls", "Decide, model path, TLS"),
+    "tls-token": ("decide_model_tls_token", "Decide, model path, TLS + token"),
+}
 
 
 @dataclass(frozen=True)
@@ -77,45 +85,77 @@ def _ceiling(s: Settings) -> Iterator[Running]:
         yield Running(server, [Case("ceiling", CEILING_LABEL, target, check)], s.load_core)
 
 
-def _decide(processes: int) -> Callable[[Settings], AbstractContextManager[Running]]:
+def _decide(processes: int, variant: str = "") -> Callable[[Settings], AbstractContextManager[Running]]:
+    """The decision service with `processes` processes; a `variant` of VARIANT_CASES measures the
+    model path only: "redis" keeps bandit statistics and live profiles in a real redis-server
+    (started here, on the load core), "tls" and "tls-token" secure the port."""
+
     @contextmanager
     def start(s: Settings) -> Iterator[Running]:
-        tracking_uri, model_name, model_alias = s.registry
-        name = f"decide-{processes}proc"
-        port_file = s.workdir / f"{name}.port"
-        metrics_port = metrics_ports(processes)  # process i serves /metrics on this + i
-        flags = {
-            "listen": "127.0.0.1:0",
-            "port-file": port_file,
-            "rules-path": s.rules_path,
-            "tracking-uri": tracking_uri,
-            "model-name": model_name,
-            "model-alias": model_alias,
-            "processes": processes,
-            "metrics-port": metrics_port,
-            "decision-log-path": s.workdir / f"{name}-decisions.jsonl",
-        }
-        (s.workdir / f"{name}-decisions.jsonl").unlink(missing_ok=True)  # this run's decisions only
-        command = [sys.executable, "-m", "decision", "serve"]
-        for flag, value in flags.items():
-            command += [f"--{flag}", str(value)]
-        # Several processes are not confined to --server-core: they pin themselves one per
-        # CPU, and h2load, unpinned, shares the cores with them.
-        pinned = processes == 1
-        core = s.server_core if pinned else None
-        # cwd: the service finds its catalog and profile snapshot under var/ like `make run`.
-        with running(
-            name, command, log_dir=s.workdir, core=core, port_file=port_file, env={"PYTHONPATH": str(REPO)}, cwd=REPO
-        ) as server:
-            cases = decide_cases(server.port, s.workdir, batch=pinned, check_source=s.check_source)
-            if s.check_source:  # a real model is expected: measure it as the service settles
-                await_native_scorer(metrics_port, processes, server.log)
-            if not pinned:
-                label = cases[1].label.replace("model path", f"model path, --processes {processes}")
-                cases = [replace(cases[1], name="decide_model_2proc", label=label, shape=SPREAD_GRPC_SHAPE)]
-            yield Running(server, cases, s.load_core if pinned else None)
+        with ExitStack() as stack:
+            extra: dict[str, object] = {}
+            connection = PLAINTEXT
+            if variant == "redis":
+                redis_port = free_port()
+                redis_command = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+                stack.enter_context(
+                    running("redis", redis_command, log_dir=s.workdir, core=s.load_core, port=redis_port)
+                )
+                extra["shared-state-url"] = f"redis://127.0.0.1:{redis_port}/0"
+            elif variant:
+                folder = s.workdir / f"decide-{variant}"
+                connection, extra = secure_setup(folder, with_token=variant == "tls-token")
+            yield stack.enter_context(_decide_server(s, processes, extra, variant, connection))
 
     return start
+
+
+@contextmanager
+def _decide_server(
+    s: Settings, processes: int, extra: dict[str, object], variant: str, connection: Connection
+) -> Iterator[Running]:
+    tracking_uri, model_name, model_alias = s.registry
+    name = f"decide-{processes}proc" + (f"-{variant}" if variant else "")
+    port_file = s.workdir / f"{name}.port"
+    metrics_port = metrics_ports(processes)  # process i serves /metrics on this + i
+    flags = {
+        "listen": "127.0.0.1:0",
+        "port-file": port_file,
+        "rules-path": s.rules_path,
+        "tracking-uri": tracking_uri,
+        "model-name": model_name,
+        "model-alias": model_alias,
+        "processes": processes,
+        "metrics-port": metrics_port,
+        "decision-log-path": s.workdir / f"{name}-decisions.jsonl",
+        "outcome-log-path": s.workdir / f"{name}-outcomes.jsonl",
+        **extra,
+    }
+    (s.workdir / f"{name}-decisions.jsonl").unlink(missing_ok=True)  # this run's decisions only
+    command = [sys.executable, "-m", "decision", "serve"]
+    for flag, value in flags.items():
+        command += [f"--{flag}", str(value)]
+    # Several processes are not confined to --server-core: they pin themselves one per
+    # CPU, and h2load, unpinned, shares the cores with them.
+    pinned = processes == 1
+    core = s.server_core if pinned else None
+    # cwd: the service finds its catalog and profile snapshot under var/ like `make run`.
+    with running(
+        name, command, log_dir=s.workdir, core=core, port_file=port_file, env={"PYTHONPATH": str(REPO)}, cwd=REPO
+    ) as server:
+        workdir = s.workdir / name if variant else s.workdir  # request bodies of its own
+        workdir.mkdir(parents=True, exist_ok=True)
+        batch = pinned and not variant
+        cases = decide_cases(server.port, workdir, batch=batch, check_source=s.check_source, connection=connection)
+        if s.check_source:  # a real model is expected: measure it as the service settles
+            await_native_scorer(metrics_port, processes, server.log, context=connection.http_context())
+        if not pinned:
+            label = cases[1].label.replace("model path", f"model path, --processes {processes}")
+            cases = [replace(cases[1], name="decide_model_2proc", label=label, shape=SPREAD_GRPC_SHAPE)]
+        elif variant:
+            case_name, label = VARIANT_CASES[variant]
+            cases = [replace(cases[1], name=case_name, label=cases[1].label.replace("Decide, model path", label))]
+        yield Running(server, cases, s.load_core if pinned else None)
 
 
 @contextmanager
@@ -205,11 +245,16 @@ GROUPS = (
         (
             ("decide_rule", "Decide, rule path"),
             ("decide_model", "Decide, model path"),
+            ("report_outcome", "ReportOutcome"),
+            ("record_events", "RecordEvents"),
             ("decide_batch", "DecideBatch x64, model path"),
         ),
         _decide(1),
     ),
     Group("decide2", (("decide_model_2proc", "Decide, model path, --processes 2"),), _decide(2)),
+    Group("decide-redis", (VARIANT_CASES["redis"],), _decide(1, "redis")),
+    Group("tls", (VARIANT_CASES["tls"],), _decide(1, "tls")),
+    Group("tls_token", (VARIANT_CASES["tls-token"],), _decide(1, "tls-token")),
     Group("mlflow", (("mlflow_serve", "mlflow models serve"),), _mlflow),
     Group(
         "mlserver",

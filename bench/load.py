@@ -51,6 +51,7 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float] = field(repr=False)
     client_cpu_pct: float = math.nan  # of one core, over the whole h2load run
+    data_bytes: int = 0  # response bodies received (gRPC errors carry none: bench/overload.py counts answers by it)
 
     @property
     def rps(self) -> float:
@@ -151,4 +152,4 @@ def _parse(stdout: str, log: Path, target: Target, main_seconds: float) -> LoadR
         columns = line.split("\t")
         if len(columns) >= 3 and columns[1].startswith("2"):
             latencies.append(int(columns[2]) / 1000)
-    return LoadResult(ok, failed, main_seconds, latencies)
+    return LoadResult(ok, failed, main_seconds, latencies, data_bytes=int(data.group(1)))

@@ -31,12 +31,12 @@ from bench.decide_cases import SERVICE, body_file, decide_check, load_request
 from bench.decide_micro import NoDeadline, add_app_arguments, start
 from bench.load import GRPC_HEADERS, Target, run_h2load
 from decision.api import convert, servicer
+from decision.conditions import facts
 from decision.pipeline.decider import Decider
 from decision.runtime.server import build_server
-from decision.tiers.model import tier
+from decision.tiers.model import pool
 from decision.tiers.model.ranker import Ranker
 from decision.tiers.model.tier import ModelTier
-from decision.tiers.rules import facts
 from decision.tiers.rules.engine import Engine
 from decision.tiers.rules.tier import RulesTier
 from decision.v1 import decision_service_pb2 as pb
@@ -51,10 +51,10 @@ STAGES: tuple[tuple[object, str, str, int], ...] = (
     (facts, "build", "facts", 2),
     (Engine, "fire", "durable-rules", 2),
     (ModelTier, "decide", "model tier", 1),
-    (tier, "take", "candidates", 2),
-    (tier, "rows", "feature rows", 2),
+    (pool, "take", "candidates", 2),
+    (pool, "rows", "feature rows", 2),
     (Ranker, "scores", "predict", 2),
-    (tier, "best", "top-k", 2),
+    (pool, "best", "top-k", 2),
     (Decider, "_finish", "decision, metrics, log queue", 1),
     (convert, "response_to_pb", "response_to_pb", 1),
 )
@@ -115,7 +115,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, dict
     timers = StageTimers()
     with timers.installed():
         app = start(args, "native", workdir)
-        running = build_server(app.settings, app.decider)  # start() listens on 127.0.0.1:0
+        running = build_server(app.settings, app.decider, app.outcomes, app.live)  # start() listens on 127.0.0.1:0
         running.mark_serving()
         try:
             return {

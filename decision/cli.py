@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,7 +15,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import ValidationError
 
 from decision import __version__
+from decision.api.channel import ClientSecurity, ClientSecurityError, open_channel
+from decision.security.cli import tls, tokens
 from decision.settings import Settings
+from decision.tiers.experiments.cli import experiments
 from decision.tiers.rules.cli import rules
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
@@ -76,8 +80,46 @@ def _describe_settings_error(exc: ValidationError) -> str:
     lines = ["invalid settings:"]
     for error in exc.errors():
         name = ".".join(str(part) for part in error["loc"])
-        lines.append(f"  {name} (--{name.replace('_', '-')} / DECISION_{name.upper()}): {error['msg']}")
+        where = f"{name} (--{name.replace('_', '-')} / DECISION_{name.upper()})" if name else "settings"
+        lines.append(f"  {where}: {error['msg']}")
     return "\n".join(lines)
+
+
+def _client_security_options(command: Any) -> Any:
+    """--tls-ca/--tls-cert/--tls-key/--tls-server-name/--token, gathered into `security`."""
+    path = click.Path(dir_okay=False, path_type=Path)
+    options = [
+        click.option("--tls-ca", type=path, help="CA certificate(s) the server's must chain to (turns TLS on)"),
+        click.option("--tls-cert", type=path, help="client certificate for mutual TLS (turns TLS on)"),
+        click.option("--tls-key", type=path, help="the client certificate's private key"),
+        click.option("--tls-server-name", help="name the server certificate must carry, if not the target's host"),
+        click.option(
+            "--token",
+            envvar="DECISION_TOKEN",
+            help="bearer token [env DECISION_TOKEN; prefer it: command lines are visible to other users]",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _client_security(fields: dict[str, Any]) -> ClientSecurity:
+    """Take the client security options out of a command's keyword arguments."""
+    return ClientSecurity(
+        ca=fields.pop("tls_ca"),
+        cert=fields.pop("tls_cert"),
+        key=fields.pop("tls_key"),
+        server_name=fields.pop("tls_server_name"),
+        token=fields.pop("token"),
+    )
+
+
+def _channel(target: str, security: ClientSecurity) -> grpc.Channel:
+    try:
+        return open_channel(target, security)
+    except ClientSecurityError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 @cli.command()
@@ -98,12 +140,16 @@ def _describe_settings_error(exc: ValidationError) -> str:
 @click.option("--consent/--no-consent", default=True, show_default=True, help="personalization consent")
 @click.option("--timeout", type=float, default=2.0, show_default=True, help="deadline in seconds")
 @click.option("--json", "as_json", is_flag=True, help="print the response as JSON")
+@_client_security_options
 def decide(target: str, as_json: bool, timeout: float, **fields: Any) -> None:
     """Ask a running server for a decision and print it."""
+    security = _client_security(fields)
     request = _build_request(**fields)
-    with grpc.insecure_channel(target) as channel:
+    with _channel(target, security) as channel:
         try:
-            response = pb_grpc.DecisionServiceStub(channel).Decide(request, timeout=timeout)
+            response = pb_grpc.DecisionServiceStub(channel).Decide(
+                request, timeout=timeout, metadata=security.metadata()
+            )
         except grpc.RpcError as exc:
             raise click.ClickException(f"{exc.code().name}: {exc.details()}") from exc
     if as_json:
@@ -166,12 +212,14 @@ def describe(response: pb.DecideResponse) -> str:
 @click.option("--target", default="localhost:50051", show_default=True, help="server host:port")
 @click.option("--service", default="", help="service name to check ('' = the whole server)")
 @click.option("--timeout", type=float, default=2.0, show_default=True, help="deadline in seconds")
-def health(target: str, service: str, timeout: float) -> None:
+@_client_security_options
+def health(target: str, service: str, timeout: float, **fields: Any) -> None:
     """Exit 0 if the server reports SERVING (used by the Docker HEALTHCHECK)."""
-    with grpc.insecure_channel(target) as channel:
+    security = _client_security(fields)
+    with _channel(target, security) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout, metadata=security.metadata()
             )
         except grpc.RpcError as exc:
             raise click.ClickException(f"{exc.code().name}: {exc.details()}") from exc
@@ -181,7 +229,24 @@ def health(target: str, service: str, timeout: float) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.option("--target", default="localhost:50051", show_default=True, help="server host:port")
+@click.option("--user", "user_id", required=True, help="pseudonymous user id to forget")
+@click.option("--timeout", type=float, default=5.0, show_default=True, help="deadline in seconds")
+def forget(target: str, user_id: str, timeout: float) -> None:
+    """Remove a user's live and snapshot profile for good (the next training run leaves them out too)."""
+    with grpc.insecure_channel(target) as channel:
+        try:
+            reply = pb_grpc.DecisionServiceStub(channel).Forget(pb.ForgetRequest(user_id=user_id), timeout=timeout)
+        except grpc.RpcError as exc:
+            raise click.ClickException(f"{exc.code().name}: {exc.details()}") from exc
+    click.echo("forgotten" + ("" if reply.had_profile else " (this server held no profile for them)"))
+
+
 cli.add_command(rules)
+cli.add_command(experiments)
+cli.add_command(tokens)
+cli.add_command(tls)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ class Source(enum.IntEnum):
     RULE = 1
     MODEL = 2
     DEFAULT = 3
+    EXPERIMENT = 4
     OTHER = 5
 
 
@@ -45,6 +46,8 @@ class FallbackReason(enum.IntEnum):
     RULE_CONTENT_EXCLUDED = 8
     TIER_ERROR = 9
     NOT_APPLICABLE = 10
+    NO_EXPERIMENT = 11
+    EXPERIMENT_CONTROL = 12
 
 
 class Context(NamedTuple):
@@ -80,6 +83,15 @@ class Request(NamedTuple):
     consent: bool = False
 
 
+class Segment(NamedTuple):
+    """The behavioural segment a user belongs to, with RFM quintile scores (1-5, 5 = best)."""
+
+    name: str
+    recency: int = 0
+    frequency: int = 0
+    monetary: int = 0
+
+
 class Item(NamedTuple):
     """One piece of content to show, with its rendering parameters.
 
@@ -99,7 +111,8 @@ class Provenance(NamedTuple):
     """Everything needed to explain a decision from the response alone.
 
     `tier` is the configured name of the tier that decided; `details` carries what a tier
-    added by configuration wants to say about its answer.
+    added by configuration wants to say about its answer; the experiment fields name the
+    experiment and arm the request was assigned to (arm_probability 0.0 when none).
     """
 
     ruleset_version: str = ""
@@ -110,6 +123,11 @@ class Provenance(NamedTuple):
     fallback_reasons: tuple[FallbackReason, ...] = ()
     tier: str = ""
     details: Mapping[str, str] = NO_PARAMETERS
+    experiment_id: str = ""
+    experiment_version: str = ""
+    experiment_hash: str = ""
+    arm: str = ""
+    arm_probability: float = 0.0
 
 
 class Decision(NamedTuple):
@@ -141,4 +159,24 @@ class Outcome(NamedTuple):
     occurred_at: datetime | None
     idempotency_key: str
     user_id: str = ""
+    consent: bool = False
+
+
+#: What RecordEvents accepts (the event log's types, so live and trained profiles agree).
+EVENT_TYPES = ("view", "click", "add_to_cart", "remove_from_cart", "purchase")
+
+
+class Event(NamedTuple):
+    """Something a user did, as reported to RecordEvents (validated; `occurred_at` set)."""
+
+    user_id: str
+    event_type: str
+    occurred_at: datetime
+    content_id: str = ""
+    category: str = ""
+    value: float = 0.0
+    region: str = ""
+    device: str = ""
+    channel: str = ""
+    placement: str = ""
     consent: bool = False

@@ -24,6 +24,12 @@ LATENCY = Histogram(
 )
 RULESET_INFO = Gauge("decision_ruleset_active_info", "1 for the active ruleset version.", ["version", "hash"])
 RULES_RELOADS = Counter("decision_rules_reloads_total", "Ruleset activation attempts, by result.", ["result"])
+EXPERIMENTS_INFO = Gauge(
+    "decision_experiments_active_info", "1 for the active experiment-set version.", ["version", "hash"]
+)
+EXPERIMENTS_RELOADS = Counter(
+    "decision_experiments_reloads_total", "Experiment-set activation attempts, by result.", ["result"]
+)
 MODEL_INFO = Gauge(
     "decision_model_active_info",
     "1 for the active model version and what scores it (native: compiled; lightgbm: its fast path).",
@@ -55,7 +61,31 @@ GC_PAUSES = Histogram(
     ["generation"],
     buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
+PROFILE_UPDATES = Counter("decision_profile_updates_total", "Events folded into live profiles.")
+PROFILE_EVICTIONS = Counter(
+    "decision_profile_evictions_total", "Live profiles dropped from memory, by reason (size, ttl).", ["reason"]
+)
+STATE_FAILURES = Counter(
+    "decision_shared_state_failures_total",
+    "Failed reads/writes of shared state (bandit statistics, live profiles); the service keeps its last "
+    "known values, by part.",
+    ["part"],
+)
 TIER_ERRORS = Counter("decision_tier_errors_total", "Unexpected failures inside a tier, by tier.", ["tier"])
+SECURITY_RELOADS = Counter(
+    "decision_security_reloads_total",
+    "Changed TLS or tokens files loaded, by what (certificates, tokens) and result; a refused file keeps the "
+    "last good one.",
+    ["what", "result"],
+)
+CERTIFICATE_EXPIRY = Gauge(
+    "decision_tls_certificate_expiry_timestamp_seconds", "Unix time the serving TLS certificate expires."
+)
+AUTH_REFUSALS = Counter(
+    "decision_auth_refusals_total",
+    "Calls refused for their bearer token, by reason (missing, invalid, too_long, scope).",
+    ["reason"],
+)
 
 
 def serve_metrics(port: int, host: str = "0.0.0.0") -> WSGIServer | None:

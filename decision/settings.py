@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PLACEMENTS: dict[str, tuple[str, ...]] = {
@@ -32,12 +32,42 @@ class Settings(BaseSettings):
     max_concurrent_rpcs: int = Field(256, ge=1, description="calls in progress per process before RESOURCE_EXHAUSTED")
     grace_seconds: float = Field(5.0, ge=0, description="on SIGTERM/SIGINT, how long in-flight calls may finish")
     decide_timeout_ms: float = Field(250.0, gt=0, description="time budget of a Decide without a client deadline")
+    tls_cert_path: Path | None = Field(
+        None,
+        description="server certificate chain (PEM) for the gRPC and metrics ports, reloaded when it changes; "
+        "empty = plaintext",
+    )
+    tls_key_path: Path | None = Field(None, description="private key (PEM, unencrypted) of the certificate")
+    tls_client_ca_path: Path | None = Field(
+        None, description="CA certificate(s) (PEM) client certificates must chain to; set = mutual TLS"
+    )
+    tokens_path: Path | None = Field(
+        None,
+        description="client tokens file (SHA-256 hashes and scopes; `decision tokens add`); set = every call except "
+        "health and reflection needs `authorization: Bearer <token>`",
+    )
+    security_poll_seconds: float = Field(
+        5.0, gt=0, le=3600, description="how often the TLS files and the tokens file are checked for changes"
+    )
+    health_listen: str | None = Field(
+        None,
+        description="host:port of a plaintext port serving only grpc.health.v1, for probes that cannot do TLS "
+        "or tokens; empty = none",
+    )
     rules_path: Path = Field(Path("rules"), description="rule files (a folder of *.yaml, or one file)")
-    rules_poll_seconds: float = Field(1.0, gt=0, description="how often the rules path is checked for changes")
+    rules_poll_seconds: float = Field(
+        1.0, gt=0, description="how often the rules and experiments paths are checked for changes"
+    )
+    experiments_path: Path = Field(
+        Path("experiments"), description="experiment files (a folder of *.yaml, or one file); none = no experiments"
+    )
     tracking_uri: str = Field("sqlite:///var/mlflow/mlflow.db", description="MLflow tracking/registry URI")
     model_name: str = Field("next_best_content", description="registered model to serve")
     model_alias: str = Field("champion", description="registry alias the service follows")
     model_poll_seconds: float = Field(30.0, gt=0, description="how often the alias is checked for a new version")
+    max_model_aliases: int = Field(
+        3, ge=1, le=16, description="models kept loaded at once (the champion plus aliases experiment arms compare)"
+    )
     registry_timeout_seconds: float = Field(10.0, gt=0, description="give up on one registry call after this long")
     model_cache_dir: Path = Field(Path("var/models"), description="where downloaded model versions are kept")
     load_check_timeout_seconds: float = Field(
@@ -48,8 +78,40 @@ class Settings(BaseSettings):
         ge=0,
         description="compile a new model to native code (lleaves) within this, else LightGBM scores it; 0 = never",
     )
+    model_exploration: dict[str, str] = Field(
+        default_factory=dict,
+        description='per placement, how the model tier explores, JSON: {"home_banner": "epsilon:0.05"} '
+        "or softmax:<temperature>; each shown item logs its probability (for training ope)",
+    )
+    shared_state_url: str | None = Field(
+        None,
+        description="Redis URL (redis://host:6379/0) for state shared by processes and replicas: bandit "
+        "statistics, live profiles; empty = kept in this process",
+    )
+    shared_state_prefix: str = Field(
+        "decision", min_length=1, max_length=64, description="prefix of every key the service writes in Redis"
+    )
+    bandit_refresh_seconds: float = Field(
+        0.5, gt=0, le=60, description="how often adaptive experiments republish their arm probabilities"
+    )
     catalog_path: Path = Field(Path("var/data/catalog.json"), description="content catalog the model ranks")
     profiles_path: Path = Field(Path("var/profiles.jsonl"), description="per-user profile snapshot from training")
+    segments_path: Path = Field(
+        Path("var/segments.json"), description="segment model (training segments); without one, no user has a segment"
+    )
+    profile_max_users: int = Field(
+        100_000, ge=1, description="live profiles kept in memory per process; the least recently updated go first"
+    )
+    profile_ttl_seconds: float = Field(
+        7 * 86_400.0, gt=0, description="a live profile is dropped this long after its last event"
+    )
+    profile_cache_seconds: float = Field(
+        1.0, ge=0, description="with a shared store, how long a process reuses a profile it read from it"
+    )
+    forgotten_path: Path = Field(
+        Path("var/forgotten.keys"),
+        description="user keys removed by Forget (training leaves them out too); with a shared store, in Redis",
+    )
     decision_log_path: Path | None = Field(
         Path("var/decisions.jsonl"), description="decision log (JSON lines); empty disables"
     )
@@ -72,7 +134,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     log_format: Literal["json", "text"] = Field("text", description="log line format")
     tiers: tuple[str, ...] = Field(
-        ("rules", "model", "default"),
+        ("rules", "experiments", "model", "default"),
         description="the tiers Decide walks, in order, JSON: built-in names (rules, model, default) or "
         '"name=module:function" for your own; the last is always "default"',
     )
@@ -108,7 +170,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"outcome type {name!r}: use 1-64 letters, digits and _")
         return value
 
-    @field_validator("port_file", "decision_log_path", "outcome_log_path", "user_key", mode="before")
+    @field_validator(
+        "port_file", "decision_log_path", "outcome_log_path", "user_key", "shared_state_url", mode="before"
+    )
     @classmethod
     def _empty_path_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -121,10 +185,32 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:50051)")
         return value
 
+    @field_validator(
+        "tls_cert_path", "tls_key_path", "tls_client_ca_path", "tokens_path", "health_listen", mode="before"
+    )
+    @classmethod
+    def _empty_security_setting_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("health_listen")
+    @classmethod
+    def _health_listen_has_port(cls, value: str | None) -> str | None:
+        return None if value is None else cls._listen_has_port(value)
+
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> Settings:
+        if (self.tls_cert_path is None) != (self.tls_key_path is None):
+            raise ValueError("tls_cert_path and tls_key_path go together: give both, or neither for plaintext")
+        if self.tls_client_ca_path is not None and self.tls_cert_path is None:
+            raise ValueError("tls_client_ca_path (mutual TLS) needs tls_cert_path and tls_key_path too")
+        return self
+
     def redacted(self) -> dict[str, object]:
         """The settings as printed at start: credentials in URIs hidden."""
         dumped = self.model_dump(mode="json")
         dumped["tracking_uri"] = redact_uri(self.tracking_uri)
+        if self.shared_state_url:
+            dumped["shared_state_url"] = redact_uri(self.shared_state_url)
         return dumped
 
 

@@ -6,12 +6,14 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from decision.runtime.server import RunningServer, build_server
+from decision.runtime.server import RunningServer
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
-from tests.fakes import decider
+from tests.fakes import decider, serve
+from tests.redis_server import redis_server
 
 #: One fixed user-key secret for the whole run (hex), so no test creates or reads the
 #: checkout's var/user.key and training and test servers pseudonymize users alike.
@@ -25,6 +27,22 @@ def _fixed_user_key() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """One real redis-server for the whole run; tests isolate themselves with key prefixes."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as (_, port):
+        yield port
+
+
+@pytest.fixture
+def redis_url(redis_port: int) -> str:
+    """The test's own Redis database URL: the server is shared, flushed before each test that asks."""
+    client = redis.Redis(port=redis_port)
+    client.flushall()
+    client.close()
+    return f"redis://127.0.0.1:{redis_port}/0"
+
+
 @pytest.fixture
 def settings() -> Settings:
     """Settings for an in-process test server: ephemeral port, nothing written to the repo."""
@@ -34,7 +52,7 @@ def settings() -> Settings:
 @pytest.fixture
 def running(settings: Settings) -> Iterator[RunningServer]:
     """A real server with the default-only decider, already SERVING."""
-    server = build_server(settings, decider(placements=settings.placements))
+    server = serve(settings, decider(placements=settings.placements))
     server.mark_serving()
     yield server
     server.server.stop(0).wait()

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -203,14 +203,22 @@ def convert_movielens(source: Path, out: Path, catalog_size: int) -> None:
     show_default=True,
     help="Register the model in the MLflow registry (the run is logged either way).",
 )
+@click.option(
+    "--served",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Joined table(s) (`training join`) whose served traffic, consented decisions only, is added to the events.",
+)
 @_friendly
-def train(profiles_out: Path, params: tuple[str, ...], rounds: int, register: bool, **common: Any) -> None:
+def train(
+    profiles_out: Path, params: tuple[str, ...], rounds: int, register: bool, served: tuple[Path, ...], **common: Any
+) -> None:
     """Build features, train, evaluate on the test split, log and register the model."""
     from training.train import parse_param
     from training.workflow import config, run_train
 
     overrides = dict(parse_param(p) for p in params)
-    cfg = config(common, profiles_out=profiles_out, params=overrides, rounds=rounds, register=register)
+    cfg = config(common, profiles_out=profiles_out, params=overrides, rounds=rounds, register=register, served=served)
     run_train(cfg, click.echo)
 
 
@@ -250,12 +258,66 @@ def evaluate(version: str | None, **common: Any) -> None:
     help="How much better than the champion the candidate must be.",
 )
 @click.option("--force", is_flag=True, help="Promote regardless (recorded in a version tag).")
+@click.option(
+    "--gate",
+    type=click.Choice(["offline", "ope", "both"]),
+    default="offline",
+    show_default=True,
+    help="offline: the metric on the test set; ope: the value estimated on the champion's served "
+    "traffic (needs --joined, and decisions served with DECISION_MODEL_EXPLORATION); both: both must pass.",
+)
+@click.option(
+    "--joined",
+    type=click.Path(path_type=Path),
+    default=Path("var/joined.parquet"),
+    show_default=True,
+    help="The champion's served decisions and outcomes (`training join`), for --gate ope|both.",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=defaults.DATA_DIR,
+    show_default=True,
+    help="Event log and catalog the served profiles came from, for --gate ope|both.",
+)
+@click.option(
+    "--ope-estimator",
+    type=click.Choice(["IPS", "SNIPS", "DM", "DR"]),
+    default="DR",
+    show_default=True,
+    help="Whose lower bound the off-policy gate reads.",
+)
+@click.option(
+    "--ope-margin",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="How much the candidate's lower bound must exceed the champion's value by.",
+)
 @_friendly
-def promote(tracking_uri: str, model_name: str, version: str | None, metric: str, margin: float, force: bool) -> None:
-    """Make a version champion if it beats the champion on the same test data."""
+def promote(
+    tracking_uri: str,
+    model_name: str,
+    version: str | None,
+    metric: str,
+    margin: float,
+    force: bool,
+    gate: Literal["offline", "ope", "both"],
+    joined: Path,
+    data_dir: Path,
+    ope_estimator: str,
+    ope_margin: float,
+) -> None:
+    """Make a version champion if it beats the champion: offline on the same test data, and/or off-policy."""
+    from training.ope.traffic import ChampionTraffic
     from training.promote import promote as run_promote
+    from training.workflow import data_paths
 
-    click.echo(run_promote(tracking_uri, model_name, version, metric, margin, force).summary())
+    traffic = None
+    if gate != "offline":
+        traffic = ChampionTraffic(joined, data_paths(data_dir), estimator=ope_estimator, margin=ope_margin)
+    click.echo(run_promote(tracking_uri, model_name, version, metric, margin, force, gate, traffic).summary())
 
 
 @main.command()
@@ -284,3 +346,17 @@ def bootstrap(tracking_uri: str, model_name: str, data_dir: Path, profiles_out: 
     from training.workflow import run_bootstrap
 
     run_bootstrap(tracking_uri, model_name, data_dir, profiles_out, n_events, seed, click.echo)
+
+
+def _register_subcommands() -> None:
+    """The areas that live in training/commands/ (imported lazily by their own commands)."""
+    from training.commands.experiments import experiments
+    from training.commands.learning import ope, regret
+    from training.commands.loop import join, kpi, simulate
+    from training.commands.segments import segments
+
+    for command in (experiments, ope, regret, simulate, join, kpi, segments):
+        main.add_command(command)
+
+
+_register_subcommands()

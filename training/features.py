@@ -27,9 +27,9 @@ from decision.domain import Request
 from decision.sources.candidates import ordered, take
 from decision.sources.catalog import Catalog
 from decision.sources.feature_spec import NEAR, FeatureSpec
-from decision.sources.features import FEATURE_NAMES, RECENT_SECONDS, Profile, excluded, rows
+from decision.sources.features import ENGAGEMENTS, FEATURE_NAMES, RECENT_SECONDS, Profile, excluded, rows
 from training.event_columns import EventColumns
-from training.history import ENGAGEMENTS, UserHistory
+from training.history import UserHistory
 
 #: Candidates drawn per training decision besides the clicked content (large catalogs only).
 TRAIN_NEGATIVES = 30

@@ -41,9 +41,10 @@ SEGMENTS = {  # name: (probability, mean sessions, purchase probability of a ful
     "loyal": (0.10, 16.0, 0.60),
     "lapsed": (0.10, 4.0, 0.25),
 }
-_REGION_P = (0.40, 0.33, 0.17, 0.10)
-_DEVICE_P = (0.55, 0.35, 0.10)
-_HOUR_W = (1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 5, 5, 6, 6, 5, 5, 6, 7, 9, 10, 9, 7, 4, 2)
+#: Shares of users per region and device (REGIONS, DEVICES order) and relative traffic per hour of day.
+REGION_SHARES = (0.40, 0.33, 0.17, 0.10)
+DEVICE_SHARES = (0.55, 0.35, 0.10)
+HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 5, 5, 6, 6, 5, 5, 6, 7, 9, 10, 9, 7, 4, 2)
 
 
 def catalog(seed: int, per_category: int = ITEMS_PER_CATEGORY) -> Catalog:
@@ -127,8 +128,8 @@ class World:
         taste = self.np_rng.dirichlet(np.full(len(CATEGORIES), 0.3))
         user = _User(
             user_id,
-            r.choices(range(4), _REGION_P)[0],
-            r.choices(range(3), _DEVICE_P)[0],
+            r.choices(range(4), REGION_SHARES)[0],
+            r.choices(range(3), DEVICE_SHARES)[0],
             segment,
             taste,
             np.cumsum(taste).tolist(),
@@ -148,7 +149,7 @@ class World:
             days.append(r.uniform(0.8 * DAYS, DAYS))
         starts: list[datetime] = []
         for day in days:
-            hour = r.choices(range(24), _HOUR_W)[0]
+            hour = r.choices(range(24), HOUR_WEIGHTS)[0]
             t = START + timedelta(days=int(day), hours=hour, seconds=r.randrange(3600))
             if not starts or t - starts[-1] > timedelta(hours=3):
                 starts.append(t)

@@ -10,10 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from decision.domain import Cart
-from decision.sources.features import ENGAGED_LIMIT, SESSION_GAP_SECONDS, Profile
-
-#: Events that engage with their content: what "consumed" and co-engagement count.
-ENGAGEMENTS = frozenset({"click", "add_to_cart", "purchase"})
+from decision.sources.features import ENGAGED_LIMIT, ENGAGEMENTS, SESSION_GAP_SECONDS, Profile
 
 
 class UserHistory:
@@ -135,7 +132,7 @@ class UserHistory:
             clicks=self.clicks,
             carts=self.carts,
             purchases=self.purchases,
-            monetary=round(self.monetary, 6),
+            monetary=self.monetary,  # rounded only when written (profiles.to_json), as live profiles are
             last_content=self.last_content,
             content_clicks=dict(self.content_clicks),
             category_views=dict(self.category_views),

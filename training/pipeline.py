@@ -21,12 +21,14 @@ from tqdm import tqdm
 from decision.sources.catalog import Catalog
 from decision.sources.feature_spec import FeatureSpec
 from decision.sources.features import FEATURE_SET_VERSION
+from decision.sources.forgotten import read_keys
 from decision.sources.profiles import write_snapshot
 from training import defaults, registry
 from training import evaluate as ev
 from training.features import Dataset, build
 from training.io import DataPaths, Inputs, load
 from training.schema import BadRowPolicy
+from training.served.events import served_events
 from training.spec import learn as learn_spec
 from training.split import Split, cuts, temporal
 from training.train import DEFAULT_ROUNDS, fit, predict
@@ -48,6 +50,8 @@ class TrainConfig:
     register: bool = True
     progress: bool = True
     user_key_path: Path = defaults.USER_KEY_PATH
+    forgotten_path: Path = defaults.FORGOTTEN_PATH
+    served: tuple[Path, ...] = ()  # joined tables (`training join`) whose served traffic is appended as events
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,10 @@ class TrainResult:
 
 
 def prepare(cfg: TrainConfig) -> Prepared:
-    """Load and validate, learn the spec, build point-in-time rows, write the snapshot, split."""
-    inputs = load(cfg.paths, defaults.pseudonymizer(cfg.user_key_path), cfg.bad_rows)
+    """Load and validate (plus served traffic), learn the spec, build point-in-time rows, write the snapshot, split."""
+    served = [served_events(path) for path in cfg.served]
+    forgotten = read_keys(cfg.forgotten_path)
+    inputs = load(cfg.paths, defaults.pseudonymizer(cfg.user_key_path), cfg.bad_rows, served, forgotten)
     events = inputs.events
     times = decision_times(events, inputs.catalog)
     cut_valid, _ = cuts(times, cfg.valid, cfg.test)  # fails on too little data: before any work
@@ -146,6 +152,7 @@ def _log(
         "rows_test": len(test),
         "events": len(inputs.events),
         "events_dropped": inputs.report.rows_dropped,
+        "events_served": inputs.keyed_events,
         "users": prepared.profiles,
         "rows_train_candidates": len(split.train.items),
         "catalog_items": len(prepared.spec.items),

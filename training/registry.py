@@ -47,6 +47,8 @@ class LoadedModel:
     spec_layout: str
     feature_set_version: str
     run_id: str
+    #: the feature spec logged inside the model (None: a model from before the spec)
+    spec: FeatureSpec | None = None
 
 
 def connect(tracking_uri: str) -> MlflowClient:
@@ -78,7 +80,7 @@ def log_training(
     `files` are logged as artifacts under their key (a folder); `texts` as text files.
     """
     connect(tracking_uri)
-    experiment_id = _experiment(tracking_uri, model_name)
+    experiment_id = experiment(tracking_uri, model_name)
     frame = pd.DataFrame(example, columns=list(FEATURE_NAMES))
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
@@ -157,11 +159,15 @@ def load_test_set(client: MlflowClient, run_id: str) -> TestSet:
 
 
 def load_model(client: MlflowClient, model_name: str, version: str) -> LoadedModel:
-    """The booster and its metadata for a registered version."""
+    """The booster, its feature spec and its metadata for a registered version."""
     mv = client.get_model_version(model_name, version)
-    booster = mlflow.lightgbm.load_model(f"models:/{model_name}/{version}")
-    info = mlflow.models.get_model_info(f"models:/{model_name}/{version}")
-    meta = info.metadata or {}
+    with tempfile.TemporaryDirectory() as tmp:
+        # one download: the booster, the MLmodel metadata and the spec beside it
+        uri = client.get_model_version_download_uri(model_name, version)
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
+        booster = mlflow.lightgbm.load_model(str(local))
+        meta = mlflow.models.Model.load(str(local / "MLmodel")).metadata or {}
+        spec = FeatureSpec.load(local / SPEC_FILE) if (local / SPEC_FILE).is_file() else None
     return LoadedModel(
         version=str(mv.version),
         booster=booster,
@@ -169,6 +175,7 @@ def load_model(client: MlflowClient, model_name: str, version: str) -> LoadedMod
         spec_layout=str(meta.get("feature_spec_layout", "")),
         feature_set_version=str(meta.get("feature_set_version", "")),
         run_id=str(mv.run_id),
+        spec=spec,
     )
 
 
@@ -195,7 +202,8 @@ def record(client: MlflowClient, model_name: str, version: str, alias: str | Non
         client.set_model_version_tag(model_name, version, key, value)
 
 
-def _experiment(tracking_uri: str, name: str) -> str:
+def experiment(tracking_uri: str, name: str) -> str:
+    """The id of the experiment `name`, created on first use (SQLite: artifacts beside the database)."""
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         return str(found.experiment_id)

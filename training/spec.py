@@ -3,9 +3,12 @@
 The content vocabulary is the catalog; other content engaged with at least `min_count` times
 (`context_items`) says what a user's history predicts (co-engagement), but is never ranked.
 Categories, regions, devices, channels and
-placements are the values with at least `min_count` events in the training part, most
-frequent first; rarer values share code 0 ("other"), so a value seen a handful of times
-cannot become a split the model overfits on. Each item's `repeatable` is the catalog's
+placements are the values with at least `min_count` events in the training part, in value
+order; rarer values share code 0 ("other"), so a value seen a handful of times cannot
+become a split the model overfits on. Value order, not frequency order: the codes (the
+spec's layout) then change only when a value crosses `min_count`, so a retrain on more of
+the same log, such as `training train --served`, stays comparable with its champion (two
+categories trading places in frequency would otherwise renumber them). Each item's `repeatable` is the catalog's
 flag, or, where the catalog does not say, learned from the log: content is repeatable
 unless fewer than REPEAT_SHARE of the engagements with catalog content come back to
 content the same user had already engaged with (a ratings log, where nobody rates a
@@ -20,7 +23,7 @@ import pandas as pd
 
 from decision.sources.catalog import Catalog
 from decision.sources.feature_spec import FeatureSpec, ItemStats
-from training.history import ENGAGEMENTS
+from decision.sources.features import ENGAGEMENTS
 
 #: A vocabulary value needs this many events in the training part to get its own code.
 MIN_COUNT = 20
@@ -37,7 +40,7 @@ def learn(events: pd.DataFrame, catalog: Catalog, min_count: int = MIN_COUNT) ->
     repeat = repeat_share(events, catalog)
     learned = repeat >= REPEAT_SHARE
     engaged = events.loc[events["event_type"].isin(ENGAGEMENTS), "content_id"]
-    context = tuple(c for c in vocabulary(engaged, min_count) if c not in catalog)[:CONTEXT_LIMIT]
+    context = tuple(c for c, _ in frequent(engaged, min_count) if c not in catalog)[:CONTEXT_LIMIT]
     return FeatureSpec(
         items=catalog.content_ids,
         item_categories=tuple(item.category for item in catalog.items),
@@ -58,11 +61,16 @@ def with_stats(spec: FeatureSpec, stats: ItemStats, as_of: str) -> FeatureSpec:
 
 
 def vocabulary(values: pd.Series, min_count: int) -> tuple[str, ...]:
-    """Non-empty values with at least `min_count` occurrences, most frequent first, ties by value."""
+    """Non-empty values with at least `min_count` occurrences, in value order (see the module docstring)."""
+    return tuple(sorted(value for value, _ in frequent(values, min_count)))
+
+
+def frequent(values: pd.Series, min_count: int) -> list[tuple[str, int]]:
+    """(value, count) of non-empty values with at least `min_count` occurrences, most frequent first, ties by value."""
     texts = values.dropna().astype(str)
     counts = texts[texts.str.strip() != ""].value_counts()
     kept = [(str(value), int(count)) for value, count in counts.items() if count >= min_count]
-    return tuple(value for value, _ in sorted(kept, key=lambda kv: (-kv[1], kv[0])))
+    return sorted(kept, key=lambda kv: (-kv[1], kv[0]))
 
 
 def repeat_share(events: pd.DataFrame, catalog: Catalog) -> float:

@@ -4,7 +4,9 @@ Each record holds the placement and context, consent, the deciding tier and its 
 every shown item with its rank and the probability with which it was chosen (1.0 for a
 deterministic tier), the number of eligible candidates when a tier ranked the catalog, the
 feature-set version and the profile snapshot time when a model scored, and the user only as
-a keyed hash (`user_key`) and only with consent. The writing discipline (queue, writer thread,
+a keyed hash (`user_key`) and only with consent. The request's other feature inputs (cart,
+client time, excluded content) are kept too, so a model can be re-scored on the decision
+offline (`training promote --gate ope`). The writing discipline (queue, writer thread,
 drops counted, nothing ever delays a decision) is `jsonlines.JsonLinesLog`'s.
 
 A decision with a non-finite item score (NaN, inf) is dropped and counted, not written: JSON
@@ -15,11 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import orjson
 
-from decision.domain import Decision
+from decision.domain import Decision, Request
 from decision.feedback.jsonlines import JsonLinesLog, read_json_lines
 from decision.pipeline.context import RequestContext
 from decision.privacy import Pseudonymizer
@@ -87,12 +90,22 @@ def record_for(decision: Decision, context: RequestContext, pseudonymize: Pseudo
     }
     if request.consent:
         record["user_key"] = pseudonymize(request.user_id)
+    _request_inputs(record, request, decision.decided_at)
     for key in _OPTIONAL:
         value = getattr(provenance, key)
         if value:
             record[key] = value
     if provenance.details:
         record["details"] = dict(provenance.details)
+    if provenance.experiment_id:
+        record["experiment"] = {
+            "id": provenance.experiment_id,
+            "version": provenance.experiment_version,
+            "hash": provenance.experiment_hash,
+            "arm": provenance.arm,
+            "probability": provenance.arm_probability,
+            "levels": dict(provenance.details),  # a multivariate arm's factor levels ({} otherwise)
+        }
     eligible = context.eligible_if_computed
     if eligible is not None:
         record["eligible"] = len(eligible)
@@ -101,7 +114,23 @@ def record_for(decision: Decision, context: RequestContext, pseudonymize: Pseudo
     profile = context.profile_if_looked_up
     if profile is not None:
         record["profile_as_of"] = profile.as_of
+    if request.consent:  # the segment needs the profile: none without consent
+        segment = context.segment  # computed here, on the writer thread, if no tier asked
+        if segment is not None:
+            record["segment"] = segment.name
     return record
+
+
+def _request_inputs(record: dict[str, object], request: Request, now: datetime) -> None:
+    """What else the request's features were computed from, so a model can be re-scored on it offline."""
+    cart = request.cart
+    if cart.item_count or cart.value or cart.updated_at is not None:
+        idle = None if cart.updated_at is None else (now - cart.updated_at).total_seconds() / 60.0
+        record["cart"] = {"items": cart.item_count, "value": cart.value, "idle_minutes": idle}
+    if request.context.client_time is not None:
+        record["client_time"] = request.context.client_time
+    if request.exclude_content_ids:
+        record["excluded"] = list(request.exclude_content_ids)
 
 
 def read_decision_log(path: Path) -> Iterator[dict[str, object]]:

@@ -14,9 +14,9 @@ evaluated), which the decider merges into whichever tier answers.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from decision.domain import FallbackReason, Provenance, Request
+from decision.domain import FallbackReason, Provenance, Request, Segment
 from decision.sources.catalog import Catalog, CatalogSource
 from decision.sources.features import Profile
 from decision.sources.profiles import ProfileSource
@@ -26,11 +26,25 @@ _NOTHING_ELIGIBLE: frozenset[str] = frozenset()
 NOTHING_CARRIED = Provenance()
 
 
+class SegmentSource(Protocol):
+    """Which segment a profile belongs to now (None: no segment model loaded)."""
+
+    def assign(self, profile: Profile | None, now: datetime) -> Segment | None: ...
+
+
+class NoSegments:
+    """The segment source of a service without a segment model: nobody has a segment."""
+
+    def assign(self, profile: Profile | None, now: datetime) -> Segment | None:
+        return None
+
+
 class Sources(NamedTuple):
     """The data sources shared by every tier (swapped whole in the background)."""
 
     catalog: CatalogSource
     profiles: ProfileSource
+    segments: SegmentSource = NoSegments()
 
 
 class RequestContext:
@@ -40,6 +54,7 @@ class RequestContext:
         "_catalog",
         "_eligible",
         "_profile",
+        "_segment",
         "_sources",
         "carried",
         "deadline",
@@ -65,6 +80,7 @@ class RequestContext:
         self.features = ""
         self._sources = sources
         self._profile: object = _UNSET
+        self._segment: object = _UNSET
         self._catalog: object = _UNSET
         self._eligible: frozenset[str] | None = None
 
@@ -76,6 +92,24 @@ class RequestContext:
             request = self.request
             profile = self._profile = self._sources.profiles.get(request.user_id) if request.consent else None
         return profile  # type: ignore[return-value]
+
+    @property
+    def segment(self) -> Segment | None:
+        """The user's segment now (from the profile; None without one or without consent)."""
+        segment = self._segment
+        if segment is _UNSET:
+            segment = self._segment = self._sources.segments.assign(self.profile, self.now)
+        return segment  # type: ignore[return-value]
+
+    def segment_of(self) -> Segment | None:
+        """`segment` as a call (for conditions, which ask only when a rule uses a user field)."""
+        return self.segment
+
+    @property
+    def segment_if_assigned(self) -> Segment | None:
+        """The segment if a tier asked for it (for the decision log, which must not compute it)."""
+        segment = self._segment
+        return None if segment is _UNSET else segment  # type: ignore[return-value]
 
     @property
     def catalog(self) -> Catalog | None:
@@ -129,4 +163,9 @@ def merge(own: Provenance, carried: Provenance) -> Provenance:
         own.fallback_reasons or carried.fallback_reasons,
         own.tier or carried.tier,
         details,
+        own.experiment_id or carried.experiment_id,
+        own.experiment_version or carried.experiment_version,
+        own.experiment_hash or carried.experiment_hash,
+        own.arm or carried.arm,
+        own.arm_probability or carried.arm_probability,
     )

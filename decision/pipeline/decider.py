@@ -45,9 +45,10 @@ class Decider:
         self,
         tiers: Sequence[Tier],
         sources: Sources,
-        sink: DecisionSink | None = None,
+        sinks: Sequence[DecisionSink] = (),
         clock: Callable[[], datetime] = UTC_NOW,
     ) -> None:
+        """`sinks` get every decision (the decision log, tiers that learn from their decisions)."""
         if not tiers or not isinstance(tiers[-1], DefaultContent):
             raise ValueError("the last tier must be the default content, which always answers")
         names = [tier.name for tier in tiers]
@@ -56,7 +57,7 @@ class Decider:
         self.tiers = tuple(tiers)
         self._default = tiers[-1]
         self._sources = sources
-        self._sink = sink
+        self._sinks = tuple(sinks)
         self._clock = clock
         self._counters: dict[tuple[Source, str], Counter] = {}
         self._error_counters = {tier.name: metrics.TIER_ERRORS.labels(tier.name) for tier in tiers}
@@ -96,7 +97,7 @@ class Decider:
         if reasons or provenance.tier != tier or context.carried is not NOTHING_CARRIED:
             if context.carried is not NOTHING_CARRIED:
                 provenance = merge(provenance, context.carried)
-            provenance = Provenance(*provenance[:5], tuple(reasons), tier, provenance.details)
+            provenance = _with_pipeline(provenance, tuple(reasons), tier)
         decision = Decision(
             decision_id=f"{_ID_PREFIX}-{next(_id_counter):016x}",
             request_id=request.request_id,
@@ -113,11 +114,11 @@ class Decider:
         counter.inc()
         for reason in reasons:
             _FALLBACK_COUNTERS[reason].inc()
-        if self._sink is not None:
+        for sink in self._sinks:
             try:
-                self._sink(decision, context)
+                sink(decision, context)
             except Exception as exc:  # losing a log line must not lose the answer
-                self._count_error("decision_log", exc)
+                self._count_error("decision_sink", exc)
         return decision
 
     def _count_error(self, tier: str, exc: Exception) -> None:
@@ -125,6 +126,26 @@ class Decider:
         counter = self._error_counters.get(tier) or metrics.TIER_ERRORS.labels(tier)
         counter.inc()
         log.error("%s tier failed: %s", tier, type(exc).__name__)
+
+
+def _with_pipeline(p: Provenance, reasons: tuple[FallbackReason, ...], tier: str) -> Provenance:
+    """`p` with the pipeline's fallback reasons and the answering tier's name (a positional
+    constructor call: `_replace` costs several times as much on this path)."""
+    return Provenance(
+        p.ruleset_version,
+        p.ruleset_hash,
+        p.rule_id,
+        p.model_name,
+        p.model_version,
+        reasons,
+        tier,
+        p.details,
+        p.experiment_id,
+        p.experiment_version,
+        p.experiment_hash,
+        p.arm,
+        p.arm_probability,
+    )
 
 
 _FALLBACK_COUNTERS = {reason: metrics.FALLBACKS.labels(reason.name) for reason in FallbackReason}

@@ -13,10 +13,11 @@ its first ruleset: answering without it would skip legal exclusions).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
-from decision.domain import FallbackReason, Item, Provenance, Source
+from decision.domain import Decision, FallbackReason, Item, Outcome, Provenance, Source
 from decision.settings import Settings
 
 if TYPE_CHECKING:
@@ -60,12 +61,48 @@ class Lifecycle(Protocol):
     def stop(self) -> None: ...
 
 
+@runtime_checkable
+class DecisionObserver(Protocol):
+    """Optional: a tier that learns from its own decisions (a bandit records exposures).
+
+    Called on the request thread after the answer is built: must be quick and must not raise.
+    """
+
+    def on_decision(self, decision: Decision, context: RequestContext) -> None: ...
+
+
+@runtime_checkable
+class OutcomeObserver(Protocol):
+    """Optional: a tier that learns from reported outcomes (a bandit counts rewards).
+
+    Called on the ReportOutcome thread for every accepted, non-duplicate outcome: must be quick.
+    """
+
+    def on_outcome(self, outcome: Outcome, received_at: datetime) -> None: ...
+
+
+class AliasRanking(Protocol):
+    """Ranking with the model a registry alias names, for tiers that compare models (experiment
+    arms: champion vs challenger). Provided by the model tier's package, wired by the runtime,
+    so tiers that use it never import the model tier."""
+
+    def follow(self, owner: str, aliases: Collection[str]) -> None:
+        """Keep the models of `aliases` loaded for `owner` (replacing what it asked for before)."""
+        ...
+
+    def rank(self, alias: str, context: RequestContext) -> TierResult:
+        """The eligible content ranked by `alias`'s model, or the reason it cannot answer."""
+        ...
+
+
 class TierEnvironment(NamedTuple):
-    """What a tier factory gets: its configured name, the settings and the shared sources."""
+    """What a tier factory gets: its configured name, the settings, the shared sources and the
+    model pool (shared by every tier that ranks with a registered model)."""
 
     name: str
     settings: Settings
     sources: Sources
+    models: AliasRanking
 
 
 TierFactory = Callable[[TierEnvironment], Tier]

@@ -54,6 +54,12 @@ class HotSwap(Generic[T]):
         freeze_long_lived()
         return previous
 
+    def clear(self) -> T | None:
+        """Publish nothing (readers see None from now on); returns the value it replaced."""
+        with self._lock:
+            previous, self._current = self._current, None
+        return previous
+
     def refuse(self, version: str, content_hash: str, error: str) -> None:
         """Record a candidate that failed its checks; the current value stays."""
         with self._lock:

@@ -8,25 +8,34 @@ from __future__ import annotations
 
 import gc
 import logging
+import ssl
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
 from decision import metrics
+from decision.domain import Outcome
 from decision.feedback.decision_log import DecisionLog
 from decision.feedback.outcomes import OutcomeLog, OutcomeRecorder
 from decision.pipeline.context import Sources
-from decision.pipeline.decider import UTC_NOW, Decider
-from decision.pipeline.tier import Lifecycle, Tier
+from decision.pipeline.decider import UTC_NOW, Decider, DecisionSink
+from decision.pipeline.tier import DecisionObserver, Lifecycle, OutcomeObserver, Tier
 from decision.privacy import load_pseudonymizer
 from decision.reload import heap
 from decision.reload.filewatch import WatchedFile
+from decision.runtime.metrics_tls import serve_metrics_tls
 from decision.runtime.tiers import build_tiers
 from decision.settings import Settings
 from decision.sources.catalog import Catalog
 from decision.sources.features import FEATURE_SET_VERSION
-from decision.sources.profiles import ProfileStore, SnapshotProfiles
+from decision.sources.forgotten import ForgottenFile
+from decision.sources.live import LiveProfiles, LocalProfiles, event_of_outcome
+from decision.sources.profiles import ProfileStore
+from decision.sources.redis_profiles import RedisForgotten, RedisProfiles
+from decision.sources.segments import ModelSegments, SegmentModel
+from decision.tiers.model.pool import pool_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +50,34 @@ class App:
         self.profiles = WatchedFile(settings.profiles_path, load_profiles, "profile snapshot", log_reasons=False)
         secret = settings.user_key.get_secret_value() if settings.user_key else None
         self.pseudonymize = load_pseudonymizer(settings.user_key_path, secret)
-        self.sources = Sources(self.catalog, SnapshotProfiles(self.profiles, self.pseudonymize))
-        self.tiers = build_tiers(settings.tiers, settings, self.sources)
+        shared = settings.shared_state_url is not None
+        self.forgotten: ForgottenFile | RedisForgotten = (
+            RedisForgotten.connect(settings) if shared else ForgottenFile(settings.forgotten_path)
+        )
+        backend = (
+            RedisProfiles.connect(settings)
+            if shared
+            else LocalProfiles(settings.profile_max_users, settings.profile_ttl_seconds)
+        )
+        self.live = LiveProfiles(self.profiles, self.pseudonymize, backend, self.forgotten)
+        self.segment_model = WatchedFile(settings.segments_path, SegmentModel.load, "segment model")
+        self.sources = Sources(self.catalog, self.live, ModelSegments(self.segment_model))
+        self.models = pool_from_settings(settings, lambda: self.live.spec_layout)
+        self.tiers = build_tiers(settings.tiers, settings, self.sources, self.models)
         self.decision_log = (
             DecisionLog(settings.decision_log_path, self.pseudonymize) if settings.decision_log_path else None
         )
-        self.decider = Decider(self.tiers, self.sources, sink=self.decision_log.record if self.decision_log else None)
+        sinks: list[DecisionSink] = [self.decision_log.record] if self.decision_log else []
+        sinks += [tier.on_decision for tier in self.tiers if isinstance(tier, DecisionObserver)]
+        self.decider = Decider(self.tiers, self.sources, sinks)
         self.outcome_log = OutcomeLog(settings.outcome_log_path) if settings.outcome_log_path else None
         self.outcomes = OutcomeRecorder(
             self.outcome_log.append if self.outcome_log else None, UTC_NOW, settings.outcome_types
         )
+        for tier in self.tiers:
+            if isinstance(tier, OutcomeObserver):
+                self.outcomes.add_listener(tier.on_outcome)
+        self.outcomes.add_listener(self._outcome_to_profile)
         self._metrics_server: WSGIServer | None = None
         self._gc_thresholds: tuple[int, int, int] | None = None  # restored by stop()
 
@@ -61,14 +88,14 @@ class App:
                 return tier
         raise KeyError(name)
 
-    def start(self, on_ready: Callable[[], None]) -> None:
+    def start(self, on_ready: Callable[[], None], metrics_context: Callable[[], ssl.SSLContext] | None = None) -> None:
         """Start background work; `on_ready` runs once, when every tier has said it is ready.
 
         The built-in rules tier is ready once its first ruleset is active; a missing model,
         catalog or profile snapshot is a degraded state (answers come from later tiers),
         not an outage. A broken rules folder at start leaves the server NOT_SERVING
         (there is no last good version); its watcher keeps checking, so fixing the files
-        makes it ready without a restart.
+        makes it ready without a restart. With `metrics_context`, /metrics is served over TLS.
         """
         heap.watch_pauses()
         self._gc_thresholds = heap.collect_young_less_often()
@@ -77,7 +104,13 @@ class App:
                 feedback.start()
         self.catalog.start()
         self.profiles.start()
-        self._metrics_server = metrics.serve_metrics(self.settings.metrics_port)
+        self.segment_model.start()
+        self.forgotten.start()
+        port = self.settings.metrics_port
+        self._metrics_server = (
+            metrics.serve_metrics(port) if metrics_context is None else serve_metrics_tls(port, metrics_context)
+        )
+        self.models.start()
         readiness = _Readiness(len(self.tiers), on_ready)
         for index, tier in enumerate(self.tiers):
             if isinstance(tier, Lifecycle):
@@ -90,8 +123,11 @@ class App:
         for tier in reversed(self.tiers):
             if isinstance(tier, Lifecycle):
                 tier.stop()
+        self.models.stop()
         self.catalog.stop()
         self.profiles.stop()
+        self.segment_model.stop()
+        self.forgotten.stop()
         for feedback in (self.decision_log, self.outcome_log):
             if feedback is not None:
                 feedback.close()
@@ -99,6 +135,12 @@ class App:
             self._metrics_server.shutdown()
         if self._gc_thresholds is not None:
             gc.set_threshold(*self._gc_thresholds)
+
+    def _outcome_to_profile(self, outcome: Outcome, received_at: datetime) -> None:
+        """An outcome that names its (consenting) user updates their live profile too."""
+        event = event_of_outcome(outcome, received_at, self.catalog.current)
+        if event is not None:
+            self.live.record((event,))
 
 
 class _Readiness:

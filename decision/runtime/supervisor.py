@@ -30,7 +30,8 @@ import time
 from collections.abc import Iterator, Set
 from pathlib import Path
 
-from decision.runtime.server import write_port_file
+from decision.runtime.security import Security, SecurityError
+from decision.runtime.server import ServeError, write_port_file
 from decision.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ RESTART_BACKOFF_SECONDS = 1.0
 
 def supervise(settings: Settings) -> int:
     """Run `settings.processes` children on one port until a signal; returns the exit code."""
+    try:
+        Security.from_settings(settings)  # a bad TLS or tokens file stops here, not each child in turn
+    except SecurityError as exc:
+        raise ServeError(str(exc)) from None
     host, _, port_text = settings.listen.rpartition(":")
     with _reserve_port(host.strip("[]"), int(port_text)) as port, tempfile.TemporaryDirectory() as tmp:
         stop = threading.Event()

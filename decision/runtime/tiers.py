@@ -12,12 +12,13 @@ import importlib
 from collections.abc import Sequence
 
 from decision.pipeline.context import Sources
-from decision.pipeline.tier import Tier, TierEnvironment, TierFactory
+from decision.pipeline.tier import AliasRanking, Tier, TierEnvironment, TierFactory
 from decision.settings import Settings
 
 #: The tiers that ship with the service, by the name the setting uses.
 BUILT_IN: dict[str, str] = {
     "rules": "decision.tiers.rules.tier:build",
+    "experiments": "decision.tiers.experiments.tier:build",
     "model": "decision.tiers.model.tier:build",
     "default": "decision.pipeline.default:build",
 }
@@ -46,13 +47,16 @@ def parse_entry(entry: str) -> tuple[str, str]:
     return name, f"{module}:{function}"
 
 
-def build_tiers(entries: Sequence[str], settings: Settings, sources: Sources) -> list[Tier]:
+def build_tiers(entries: Sequence[str], settings: Settings, sources: Sources, models: AliasRanking) -> list[Tier]:
     """Import each entry's factory and call it with the tier's environment."""
     tiers = []
     for entry in entries:
         name, target = parse_entry(entry)
         factory = _factory(name, target)
-        tier = factory(TierEnvironment(name, settings, sources))
+        try:
+            tier = factory(TierEnvironment(name, settings, sources, models))
+        except ValueError as exc:  # a factory refusing its configuration says why in the message
+            raise TierConfigError(f"tiers: {name}: {exc}") from exc
         missing = [attr for attr in ("name", "error_reason", "min_budget_seconds", "decide") if not hasattr(tier, attr)]
         if missing:
             raise TierConfigError(f"tiers: {target} built a {type(tier).__name__} without {', '.join(missing)}")

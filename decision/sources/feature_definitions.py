@@ -22,6 +22,9 @@ SESSION_GAP_SECONDS = 30 * 60
 RECENT_SECONDS = 7 * 86400
 #: A profile keeps the content it engaged with last, up to this many ids (exclusion, co-engagement).
 ENGAGED_LIMIT = 500
+#: Events that engage with their content: what "consumed" and co-engagement count. Here, not in
+#: training, because live profiles (decision/sources/live.py) must fold them exactly as the replay does.
+ENGAGEMENTS = frozenset({"click", "add_to_cart", "purchase"})
 #: co_engagement pools over the user's most recent this many spec contents.
 CO_ENGAGED = 100
 

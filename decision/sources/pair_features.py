@@ -6,6 +6,7 @@ Shared by training and serving through decision/sources/features.py `rows()`.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,6 +74,17 @@ def view(spec: FeatureSpec, profile: Profile) -> ProfileView:
 def excluded(spec: FeatureSpec, profile: Profile | None) -> frozenset[int]:
     """Spec indices of content this user engaged with that may not be shown to them again."""
     return frozenset() if profile is None else view(spec, profile).excluded
+
+
+def request_excluded(spec: FeatureSpec, profile: Profile | None, exclude_content_ids: Iterable[str]) -> frozenset[int]:
+    """Spec indices one request may not show: `excluded` plus the request's own exclusions.
+
+    Shared by the model tier and the off-policy re-scoring (training/ope/rescore.py), which
+    must rebuild the candidates the service ranked."""
+    skip = excluded(spec, profile)
+    index = spec.item_index
+    asked = [index[c] for c in exclude_content_ids if c in index]
+    return skip.union(asked) if asked else skip
 
 
 def item_columns(spec: FeatureSpec, stats: ItemStats, items: np.ndarray) -> np.ndarray:

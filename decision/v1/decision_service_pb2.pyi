@@ -65,6 +65,10 @@ class _DecisionSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Decisi
     """Neither could decide; the placement's default content was returned; see
     provenance.fallback_reasons.
     """
+    DECISION_SOURCE_EXPERIMENT: _DecisionSource.ValueType  # 4
+    """An experiment arm decided (fixed content, or a model alias it tests); see
+    provenance.experiment_id and provenance.arm.
+    """
     DECISION_SOURCE_OTHER: _DecisionSource.ValueType  # 5
     """A tier added by configuration (not one of the built-in tiers) decided; see
     provenance.tier and provenance.details.
@@ -81,6 +85,10 @@ DECISION_SOURCE_MODEL: DecisionSource.ValueType  # 2
 DECISION_SOURCE_DEFAULT: DecisionSource.ValueType  # 3
 """Neither could decide; the placement's default content was returned; see
 provenance.fallback_reasons.
+"""
+DECISION_SOURCE_EXPERIMENT: DecisionSource.ValueType  # 4
+"""An experiment arm decided (fixed content, or a model alias it tests); see
+provenance.experiment_id and provenance.arm.
 """
 DECISION_SOURCE_OTHER: DecisionSource.ValueType  # 5
 """A tier added by configuration (not one of the built-in tiers) decided; see
@@ -117,6 +125,14 @@ class _FallbackReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Fallba
     """A tier does not apply to this request (for example a tier limited to other
     placements).
     """
+    FALLBACK_REASON_NO_EXPERIMENT: _FallbackReason.ValueType  # 11
+    """No running experiment targets this request (or the user is outside its
+    coverage).
+    """
+    FALLBACK_REASON_EXPERIMENT_CONTROL: _FallbackReason.ValueType  # 12
+    """The user is in an experiment's control arm: the next tier answers, and
+    provenance still names the experiment and arm.
+    """
 
 class FallbackReason(_FallbackReason, metaclass=_FallbackReasonEnumTypeWrapper):
     """Why a tier did not decide."""
@@ -143,6 +159,14 @@ FALLBACK_REASON_TIER_ERROR: FallbackReason.ValueType  # 9
 FALLBACK_REASON_NOT_APPLICABLE: FallbackReason.ValueType  # 10
 """A tier does not apply to this request (for example a tier limited to other
 placements).
+"""
+FALLBACK_REASON_NO_EXPERIMENT: FallbackReason.ValueType  # 11
+"""No running experiment targets this request (or the user is outside its
+coverage).
+"""
+FALLBACK_REASON_EXPERIMENT_CONTROL: FallbackReason.ValueType  # 12
+"""The user is in an experiment's control arm: the next tier answers, and
+provenance still names the experiment and arm.
 """
 Global___FallbackReason: _TypeAlias = FallbackReason  # noqa: Y015
 
@@ -510,6 +534,11 @@ class Provenance(_message.Message):
     RULESET_HASH_FIELD_NUMBER: _builtins.int
     TIER_FIELD_NUMBER: _builtins.int
     DETAILS_FIELD_NUMBER: _builtins.int
+    EXPERIMENT_ID_FIELD_NUMBER: _builtins.int
+    EXPERIMENT_VERSION_FIELD_NUMBER: _builtins.int
+    EXPERIMENT_HASH_FIELD_NUMBER: _builtins.int
+    ARM_FIELD_NUMBER: _builtins.int
+    ARM_PROBABILITY_FIELD_NUMBER: _builtins.int
     ruleset_version: _builtins.str
     """Version of the ruleset that was evaluated (set whenever one is loaded,
     also when no rule matched).
@@ -525,6 +554,18 @@ class Provenance(_message.Message):
     """Name of the configured tier that decided ("rules", "model", "default", or
     the name a tier added by configuration was given).
     """
+    experiment_id: _builtins.str
+    """The experiment this decision was made in (also for its control arm, when
+    a later tier answered), its file version and content hash.
+    """
+    experiment_version: _builtins.str
+    experiment_hash: _builtins.str
+    arm: _builtins.str
+    """The arm the user was assigned to, and the probability of that assignment
+    (its weight within the experiment's coverage, or the bandit's current
+    probability for it).
+    """
+    arm_probability: _builtins.float
     @_builtins.property
     def fallback_reasons(self) -> _containers.RepeatedScalarFieldContainer[Global___FallbackReason.ValueType]:
         """Why earlier tiers did not decide, in tier order (empty for RULE)."""
@@ -546,10 +587,15 @@ class Provenance(_message.Message):
         ruleset_hash: _builtins.str = ...,
         tier: _builtins.str = ...,
         details: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        experiment_id: _builtins.str = ...,
+        experiment_version: _builtins.str = ...,
+        experiment_hash: _builtins.str = ...,
+        arm: _builtins.str = ...,
+        arm_probability: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["details", b"details", "fallback_reasons", b"fallback_reasons", "model_name", b"model_name", "model_version", b"model_version", "rule_id", b"rule_id", "ruleset_hash", b"ruleset_hash", "ruleset_version", b"ruleset_version", "tier", b"tier"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arm", b"arm", "arm_probability", b"arm_probability", "details", b"details", "experiment_hash", b"experiment_hash", "experiment_id", b"experiment_id", "experiment_version", b"experiment_version", "fallback_reasons", b"fallback_reasons", "model_name", b"model_name", "model_version", b"model_version", "rule_id", b"rule_id", "ruleset_hash", b"ruleset_hash", "ruleset_version", b"ruleset_version", "tier", b"tier"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -825,3 +871,195 @@ class ReportOutcomeResult(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_result) -> _WhichOneofReturnType_result | None: ...
 
 Global___ReportOutcomeResult: _TypeAlias = ReportOutcomeResult  # noqa: Y015
+
+@_typing.final
+class Event(_message.Message):
+    """One thing a user did."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    EVENT_TYPE_FIELD_NUMBER: _builtins.int
+    CONTENT_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    PLACEMENT_FIELD_NUMBER: _builtins.int
+    PERSONALIZATION_CONSENT_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Pseudonymous user id. Required; at most 128 characters."""
+    event_type: _builtins.str
+    """"view", "click", "add_to_cart", "remove_from_cart" or "purchase". Required."""
+    content_id: _builtins.str
+    """The content or product concerned; required for click, add_to_cart and
+    remove_from_cart; at most 128 characters.
+    """
+    category: _builtins.str
+    """Its category (e.g. "shoes"); at most 64 characters."""
+    value: _builtins.float
+    """Money for add_to_cart, remove_from_cart and purchase; finite, >= 0, at
+    most 1e9.
+    """
+    placement: _builtins.str
+    """The placement a clicked content was shown in; at most 64 characters."""
+    personalization_consent: Global___Consent.ValueType
+    """The user's personalization consent: without it the event changes nothing."""
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp:
+        """When it happened; unset means now. Between the years 2000 and 2100, and
+        not more than 5 minutes ahead of the server's clock.
+        """
+
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """Where it happened (region, device, channel)."""
+
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        event_type: _builtins.str = ...,
+        content_id: _builtins.str = ...,
+        category: _builtins.str = ...,
+        value: _builtins.float = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        context: Global___Context | None = ...,
+        placement: _builtins.str = ...,
+        personalization_consent: Global___Consent.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "content_id", b"content_id", "context", b"context", "event_type", b"event_type", "occurred_at", b"occurred_at", "personalization_consent", b"personalization_consent", "placement", b"placement", "user_id", b"user_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Event: _TypeAlias = Event  # noqa: Y015
+
+@_typing.final
+class RecordEventsRequest(_message.Message):
+    """Events to record, 1-1,000, in any order (each applies at its own time)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___Event]: ...
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___Event] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordEventsRequest: _TypeAlias = RecordEventsRequest  # noqa: Y015
+
+@_typing.final
+class RecordEventsResponse(_message.Message):
+    """What was done with the events."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    WITHOUT_CONSENT_FIELD_NUMBER: _builtins.int
+    ERRORS_FIELD_NUMBER: _builtins.int
+    accepted: _builtins.int
+    """Events that updated a profile."""
+    without_consent: _builtins.int
+    """Events left out because the user has not consented to personalization."""
+    @_builtins.property
+    def errors(self) -> _containers.RepeatedCompositeFieldContainer[Global___EventError]:
+        """Events refused, each with its position in the request and the field."""
+
+    def __init__(
+        self,
+        *,
+        accepted: _builtins.int = ...,
+        without_consent: _builtins.int = ...,
+        errors: _abc.Iterable[Global___EventError] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "errors", b"errors", "without_consent", b"without_consent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordEventsResponse: _TypeAlias = RecordEventsResponse  # noqa: Y015
+
+@_typing.final
+class EventError(_message.Message):
+    """Why one event of a RecordEventsRequest was refused."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_FIELD_NUMBER: _builtins.int
+    FIELD_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    index: _builtins.int
+    """Its 0-based position in RecordEventsRequest.events."""
+    field: _builtins.str
+    """The offending field, e.g. "value"."""
+    message: _builtins.str
+    """Human-readable reason."""
+    def __init__(
+        self,
+        *,
+        index: _builtins.int = ...,
+        field: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field", b"field", "index", b"index", "message", b"message"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EventError: _TypeAlias = EventError  # noqa: Y015
+
+@_typing.final
+class ForgetRequest(_message.Message):
+    """A user to forget."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Pseudonymous user id. Required; at most 128 characters."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ForgetRequest: _TypeAlias = ForgetRequest  # noqa: Y015
+
+@_typing.final
+class ForgetResponse(_message.Message):
+    """The answer to a ForgetRequest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HAD_PROFILE_FIELD_NUMBER: _builtins.int
+    had_profile: _builtins.bool
+    """True when this server held a live profile or a snapshot profile for the user."""
+    def __init__(
+        self,
+        *,
+        had_profile: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["had_profile", b"had_profile"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ForgetResponse: _TypeAlias = ForgetResponse  # noqa: Y015

@@ -19,14 +19,14 @@ from bench.load import GRPC_HEADERS, LoadError, Target, run_h2load
 from bench.servers import running
 
 REPO = Path(__file__).resolve().parents[2]
-DECIDE_CASES = ("decide_rule", "decide_model", "decide_batch")
+DECIDE_CASES = ("decide_rule", "decide_model", "report_outcome", "record_events", "decide_batch")
 
 
 def test_tiny_run_measures_ceiling_and_decide_and_reports_a_missing_peer(tmp_path: Path) -> None:
     out = tmp_path / "results"
     command = [
         sys.executable, str(REPO / "bench" / "run.py"), "--out", str(out),
-        "--only", "ceiling,decide,mlflow", "--duration", "0.5", "--rounds", "1",
+        "--only", "ceiling,decide,tls_token,mlflow", "--duration", "0.5", "--rounds", "1",
         # main's server may not have every tier yet: this tests the harness, not the service
         "--any-source",
         # no registry there: the mlflow peer must be reported unavailable, the rest still runs
@@ -37,7 +37,7 @@ def test_tiny_run_measures_ceiling_and_decide_and_reports_a_missing_peer(tmp_pat
 
     document = json.loads((out / "results.json").read_text())
     cases = {case["name"]: case for case in document["cases"]}
-    for name in ("ceiling", *DECIDE_CASES):
+    for name in ("ceiling", *DECIDE_CASES, "decide_model_tls_token"):
         case = cases[name]
         assert case["error"] is None, case["error"]
         assert case["max_rps"] > 0
@@ -58,6 +58,25 @@ def test_tiny_run_measures_ceiling_and_decide_and_reports_a_missing_peer(tmp_pat
     assert "bare gRPC ceiling" in table
     assert "mlflow models serve" in table
     assert "unavailable" in table
+
+
+def test_overload_script_measures_refusals_health_and_recovery(tmp_path: Path) -> None:
+    out = tmp_path / "overload"
+    command = [
+        sys.executable, str(REPO / "bench" / "overload.py"), "--out", str(out), "--max-concurrent-rpcs", "4",
+        "--seconds", "1", "--after", "1", "--tracking-uri", f"sqlite:///{tmp_path / 'registry' / 'mlflow.db'}",
+        "--any-source",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=100, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    (row,) = json.loads((out / "results.json").read_text())["rows"]
+    assert row["max_concurrent_rpcs"] == 4
+    assert row["answered_by"] == "DECISION_SOURCE_DEFAULT"  # no model in that registry
+    assert row["probe_calls"] > 0
+    assert 0 <= row["h2load_answered_pct"] <= 100
+    assert row["other_codes"] == []  # answers and RESOURCE_EXHAUSTED only
+    assert "refused p99 ms" in (out / "table.txt").read_text()
+    assert (out / "overload-4.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_error_answers_are_not_counted_as_throughput(tmp_path: Path) -> None:

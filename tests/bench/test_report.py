@@ -28,12 +28,13 @@ def test_peer_ratio_uses_the_better_mlserver_protocol() -> None:
     assert result["met"] is False
 
 
-def test_latency_ratio_is_an_upper_bound() -> None:
-    rows = [figures("ceiling", 7000, unloaded_ms=0.4), figures("decide_rule", 5000, unloaded_ms=0.5)]
+def test_throughput_ratios_are_lower_bounds_and_outcomes_have_their_own() -> None:
+    rows = [figures("ceiling", 7000), figures("decide_rule", 5000), figures("report_outcome", 4000)]
     results = by_name(targets.evaluate(rows))
-    assert results["Decide rule path / ceiling (unloaded p50)"]["value"] == pytest.approx(1.25)
-    assert results["Decide rule path / ceiling (unloaded p50)"]["met"] is True
     assert results["Decide rule path / bare gRPC ceiling (max req/s)"]["met"] is True
+    assert results["ReportOutcome / bare gRPC ceiling (max req/s)"]["value"] == pytest.approx(4000 / 7000)
+    assert results["ReportOutcome / bare gRPC ceiling (max req/s)"]["met"] is False
+    assert not any("unloaded" in name for name in results)  # retired: grpcio's per-call floor
 
 
 def test_a_missing_or_failed_row_gives_no_verdict() -> None:

@@ -23,6 +23,7 @@ from decision.pipeline.context import RequestContext
 from decision.pipeline.tier import Answer
 from decision.runtime.app import App
 from decision.runtime.server import RunningServer, build_server
+from decision.runtime.tiers import TierConfigError
 from decision.settings import Settings
 from decision.sources.catalog import Catalog
 from decision.tiers.model.tier import ModelTier
@@ -92,8 +93,7 @@ class Served:
         return tier
 
 
-@contextlib.contextmanager
-def _serve(tmp_path: Path, world: World, **overrides: object) -> Iterator[Served]:
+def _settings(tmp_path: Path, world: World, **overrides: object) -> Settings:
     fields: dict[str, object] = {
         "listen": "127.0.0.1:0",
         "metrics_port": 0,
@@ -107,9 +107,14 @@ def _serve(tmp_path: Path, world: World, **overrides: object) -> Iterator[Served
         "profiles_path": world.profiles,
         "decision_log_path": tmp_path / "decisions.jsonl",
     }
-    settings = Settings(**(fields | overrides))  # type: ignore[arg-type]
+    return Settings(**(fields | overrides))  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def _serve(tmp_path: Path, world: World, **overrides: object) -> Iterator[Served]:
+    settings = _settings(tmp_path, world, **overrides)
     app = App(settings)
-    running = build_server(settings, app.decider)
+    running = build_server(settings, app.decider, app.outcomes, app.live)
     app.start(running.mark_serving)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
@@ -153,7 +158,11 @@ def test_rule_hit_is_rule_and_rule_miss_is_ranked_by_the_champion(served: Served
     assert miss.source == pb.DECISION_SOURCE_MODEL
     assert (miss.provenance.model_name, miss.provenance.model_version) == (MODEL, "1")
     assert miss.provenance.ruleset_version == "2026.11.25-1"
-    assert list(miss.provenance.fallback_reasons) == [pb.FALLBACK_REASON_NO_RULE_MATCHED]
+    assert list(miss.provenance.fallback_reasons) == [
+        pb.FALLBACK_REASON_NO_RULE_MATCHED,
+        pb.FALLBACK_REASON_NO_EXPERIMENT,
+    ]
+    assert miss.provenance.tier == "model"
     scores = [item.score for item in miss.items]
     assert len(scores) == 5
     assert scores == sorted(scores, reverse=True)
@@ -222,6 +231,7 @@ def test_a_failing_model_degrades_to_default(served: Served) -> None:
     assert response.source == pb.DECISION_SOURCE_DEFAULT
     assert list(response.provenance.fallback_reasons) == [
         pb.FALLBACK_REASON_NO_RULE_MATCHED,
+        pb.FALLBACK_REASON_NO_EXPERIMENT,
         pb.FALLBACK_REASON_MODEL_ERROR,
     ]
 
@@ -247,6 +257,37 @@ def test_missing_profile_snapshot_still_ranks_with_context(tmp_path: Path, world
     with _serve(tmp_path, world, profiles_path=tmp_path / "absent.jsonl") as server:
         wait_until(lambda: server.model.models.current is not None)
         assert server.stub.Decide(home(), timeout=5).source == pb.DECISION_SOURCE_MODEL
+
+
+def test_an_exploring_placement_draws_its_items_and_logs_their_probabilities(tmp_path: Path, world: World) -> None:
+    with _serve(tmp_path, world, model_exploration={"home_banner": "epsilon:0.5"}) as server:
+        wait_until(lambda: server.model.models.current is not None)
+        greedy = server.stub.Decide(home(), timeout=5)  # a placement that does not explore
+        firsts, probabilities = set(), set()
+        for _ in range(40):
+            response = server.stub.Decide(home(), timeout=5)
+            assert response.source == pb.DECISION_SOURCE_MODEL
+            firsts.add(response.items[0].content_id)
+            probabilities.update(item.probability for item in response.items)
+            assert len({item.content_id for item in response.items}) == len(response.items) == 5
+        other = home()
+        other.placement = "product_page"
+        assert {i.probability for i in server.stub.Decide(other, timeout=5).items} == {1.0}
+        server.app.stop()  # flushes the decision log
+    assert len(firsts) > 1, "half the first slots are drawn at random: 40 answers cannot all agree"
+    assert all(0.0 < p < 1.0 for p in probabilities)
+    assert greedy.items[0].content_id in firsts
+    records = list(read_decision_log(tmp_path / "decisions.jsonl"))
+    logged = [item["probability"] for r in records if r["placement"] == "home_banner" for item in r["items"]]
+    assert logged
+    assert all(0.0 < p < 1.0 for p in logged)
+
+
+def test_exploring_an_unknown_placement_is_refused_at_start(tmp_path: Path, world: World) -> None:
+    with pytest.raises(TierConfigError, match=r"tiers: model: model_exploration names placement.*kiosk"):
+        App(_settings(tmp_path, world, model_exploration={"kiosk": "epsilon:0.1"}))
+    with pytest.raises(TierConfigError, match=r"model_exploration\['email'\]: epsilon must be"):
+        App(_settings(tmp_path, world, model_exploration={"email": "epsilon:2"}))
 
 
 def _register_new_version(world: World, rounds: int) -> str:

@@ -86,7 +86,9 @@ def test_lleaves_only_in_the_compiler_child_and_the_loader() -> None:
     }
 
 
-@pytest.mark.parametrize("module", ["features.py", "profiles.py", "catalog.py"])
+@pytest.mark.parametrize(
+    "module", ["features.py", "profiles.py", "catalog.py", "segments.py", "segment_features.py", "segment_file.py"]
+)
 def test_serving_side_sources_need_only_stdlib_and_numpy(module: str) -> None:
     roots = {name.split(".")[0] for name in imported_modules(DECISION / "sources" / module)}
     assert roots - sys.stdlib_module_names - {"numpy", "decision"} == set()
@@ -95,3 +97,8 @@ def test_serving_side_sources_need_only_stdlib_and_numpy(module: str) -> None:
 def test_the_load_check_child_imports_nothing_from_the_project() -> None:
     roots = {name.split(".")[0] for name in imported_modules(DECISION / "tiers" / "model" / "load_check_child.py")}
     assert roots <= {"hashlib", "json", "sys", "typing", "lightgbm", "numpy"}
+
+
+def test_redis_only_in_modules_named_for_it() -> None:
+    users = importers(("redis",), "decision")
+    assert {path for path in users if not Path(path).name.startswith("redis_")} == set()

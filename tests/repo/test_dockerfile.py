@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from decision.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 INSTRUCTIONS = [line.strip() for line in re.sub(r"\\\n", " ", DOCKERFILE).splitlines() if line.strip()]
@@ -47,3 +49,23 @@ def test_dockerignore_keeps_local_state_out() -> None:
     ignored = (ROOT / ".dockerignore").read_text().split()
     for entry in (".git", ".venv", "var", ".env"):
         assert entry in ignored
+
+
+def _env() -> dict[str, str]:
+    pairs = [pair.split("=", 1) for args in _all("ENV") for pair in args.split()]
+    return {name: value for name, value in pairs}
+
+
+def test_tls_and_tokens_are_on_and_read_from_mounted_files() -> None:
+    env = _env()
+    for name in ("DECISION_TLS_CERT_PATH", "DECISION_TLS_KEY_PATH", "DECISION_TOKENS_PATH"):
+        assert env.get(name, "").startswith("/etc/decision/"), f"{name} is not set to a mounted file"
+        assert name.removeprefix("DECISION_").lower() in Settings.model_fields
+    assert not any("/etc/decision" in args for args in _all("COPY")), "secrets are mounted, never baked in"
+
+
+def test_the_healthcheck_asks_the_plaintext_health_port() -> None:
+    port = _env()["DECISION_HEALTH_LISTEN"].rpartition(":")[2]
+    (healthcheck,) = _all("HEALTHCHECK")
+    assert f'"127.0.0.1:{port}"' in healthcheck
+    assert port in " ".join(_all("EXPOSE"))

@@ -9,7 +9,7 @@ import pytest
 
 from decision.sources.catalog import Catalog, CatalogItem
 from training.io import Inputs
-from training.spec import MIN_COUNT, learn, repeat_share, vocabulary
+from training.spec import MIN_COUNT, frequent, learn, repeat_share, vocabulary
 
 
 def events(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -26,10 +26,22 @@ def catalog(*repeatable: bool | None) -> Catalog:
     return Catalog(CatalogItem(f"c{i}", "k", frozenset({"p"}), repeatable=r) for i, r in enumerate(repeatable))
 
 
-def test_vocabulary_keeps_frequent_values_most_frequent_first() -> None:
+def test_vocabulary_keeps_frequent_values_in_value_order() -> None:
     values = pd.Series(["b"] * 3 + ["a"] * 3 + ["c"] * 5 + ["rare"] + [None, "", " "] * 4)
-    assert vocabulary(values, 3) == ("c", "a", "b")
+    assert vocabulary(values, 3) == ("a", "b", "c")
     assert vocabulary(values, 6) == ()
+    assert frequent(values, 3) == [("c", 5), ("a", 3), ("b", 3)]
+
+
+def test_more_of_the_same_log_keeps_the_layout_when_frequencies_trade_places(inputs: Inputs) -> None:
+    """A retrain on more data (served traffic appended) must stay comparable with its champion."""
+    first = learn(inputs.events, inputs.catalog)
+    counts = inputs.events["category"].value_counts()
+    second, third = counts.index[1], counts.index[2]
+    extra = inputs.events[inputs.events["category"] == third].head(int(counts[second] - counts[third]) + 1)
+    more = pd.concat([inputs.events, extra], ignore_index=True)
+    assert more["category"].value_counts().index[1] == third  # the two categories traded places
+    assert learn(more, inputs.catalog).layout == first.layout
 
 
 def test_the_learned_vocabularies_come_from_the_data(inputs: Inputs) -> None:

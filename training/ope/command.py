@@ -10,12 +10,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
+
+from training import registry
+from training.io import DataPaths
+from training.ope.gate import logged_with_choices
 from training.ope.joined import ActionKind, read_joined
 from training.ope.logged import LogError, LoggedFeedback
 from training.ope.obd import DEFAULT_ROOT, UniformCheck, read_obd, uniform_check
-from training.ope.policies import TargetPolicy, policy_from_spec
+from training.ope.policies import ChosenActionPolicy, TargetPolicy, policy_from_spec
 from training.ope.report import terminal_table, write_report, write_uniform_check_report
+from training.ope.rescore import first_choices
 from training.ope.run import OpeConfig, OpeResult, run_ope
+from training.ope.traffic import replay_inputs
 from training.report.table import render_frame
 
 LogFormat = Literal["joined", "obd"]
@@ -50,6 +57,34 @@ def evaluate_policy(
     echo(terminal_table(result))
     echo(f"report: {write_report(result, html)}")
     return result
+
+
+def evaluate_model(
+    joined: Path,
+    tracking_uri: str,
+    model_name: str,
+    version: str,
+    data: DataPaths,
+    html: Path,
+    echo: Echo,
+    config: OpeConfig | None = None,
+) -> OpeResult:
+    """A registered model version as the policy, on the model tier's decisions of the joined table.
+
+    Each decision is re-scored by the version (training/ope/rescore.py) and its first choice
+    taken with probability 1; the decisions must have been served with exploration for any
+    choice other than the served one to count.
+    """
+    frame = pd.read_parquet(joined)
+    decisions = frame[(frame["source"] == "MODEL") & (frame["content_id"] != "")].reset_index(drop=True)
+    if decisions.empty:
+        raise LogError(f"{joined}: no decisions of the model tier to evaluate a model on")
+    model = registry.load_model(registry.connect(tracking_uri), model_name, version)
+    inputs = replay_inputs(joined, data)
+    echo(f"re-scoring {len(decisions):,} model-tier decisions with {model_name} v{version}")
+    choices = first_choices(model, decisions, inputs.events, inputs.catalog)
+    logged = logged_with_choices(decisions.assign(model_choice=choices), ("model_choice",))
+    return evaluate_policy(logged, ChosenActionPolicy("model_choice", f"{model_name} v{version}"), html, echo, config)
 
 
 def check_on_open_bandit_data(

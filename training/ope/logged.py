@@ -48,8 +48,13 @@ class LoggedFeedback:
         propensity_column: str,
         reward_column: str,
         source: str,
+        actions: Sequence[str] = (),
     ) -> LoggedFeedback:
-        """Validate one row per decision and encode it; every problem names `source`, the column and a row."""
+        """Validate one row per decision and encode it; every problem names `source`, the column and a row.
+
+        `actions` adds actions that were never logged but a target policy may take (their
+        decisions then weigh nothing for IPS: no logged evidence about them).
+        """
         needed = [*context_columns, action_column, propensity_column, reward_column]
         missing = [c for c in needed if c not in frame.columns]
         if missing:
@@ -61,12 +66,14 @@ class LoggedFeedback:
         propensity = _numbers(frame, propensity_column, source)
         reward = _numbers(frame, reward_column, source)
         _refuse_rows(frame, ~((propensity > 0.0) & (propensity <= 1.0)), propensity_column, source, "in (0, 1]")
-        actions, action = np.unique(frame[action_column].astype(str).to_numpy(), return_inverse=True)
+        logged = frame[action_column].astype(str).to_numpy()
+        actions_all = np.unique(np.concatenate([logged, np.asarray(list(actions), dtype=logged.dtype)]))
+        action = np.searchsorted(actions_all, logged)
         contexts, context_index = _distinct_contexts(frame, list(context_columns))
         return cls(
             contexts=contexts,
             context_index=context_index,
-            actions=tuple(str(a) for a in actions),
+            actions=tuple(str(a) for a in actions_all),
             action=action.astype(np.int64),
             propensity=propensity,
             reward=reward,

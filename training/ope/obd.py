@@ -1,14 +1,15 @@
 """The Open Bandit Dataset (Saito et al. 2021) as logged feedback, and a check that OPE recovers a known value.
 
-Layout: <root>/<policy>/<campaign>/<campaign>.csv with policy random or bts and campaign
-all, men or women. One row is one item shown in one of three slots: `position` (1-3),
-`item_id`, `click`, and `propensity_score`, the probability that the logging policy put
-this item in this slot (per slot: 1 / n_items under the uniform random policy). So a row
-is one decision "which item in slot k", the slot is part of the context, and a target
-policy must give per-slot probabilities too, as zr-obp's `OpenBanditDataset` (position as
-the list axis of `action_dist`) and its `Random` policy (1 / n_actions per slot) do. The
-context is the slot and the four hashed user features; the user-item affinity columns are
-not used (they would make every context distinct).
+Layout: <root>/<policy>/<campaign>/<campaign>.csv (or .csv.gz) with policy random or bts
+and campaign all, men or women; the repository ships the 10,000-row sample as data/obd.
+One row is one item shown in one of three slots: `position` (1-3), `item_id`, `click`, and
+`propensity_score`, the probability that the logging policy put this item in this slot
+(per slot: 1 / n_items under the uniform random policy). So a row is one decision "which
+item in slot k", the slot is part of the context, and a target policy must give per-slot
+probabilities too, as zr-obp's `OpenBanditDataset` (position as the list axis of
+`action_dist`) and its `Random` policy (1 / n_actions per slot) do. The context is the
+slot and the four hashed user features; the user-item affinity columns are not used (they
+would make every context distinct).
 """
 
 from __future__ import annotations
@@ -25,30 +26,38 @@ from training.ope.run import OpeConfig, OpeResult, run_ope
 
 CAMPAIGNS = ("all", "men", "women")
 CONTEXT_COLUMNS = ("position", "user_feature_0", "user_feature_1", "user_feature_2", "user_feature_3")
-#: Where the project keeps its copy, relative to the repository root.
-DEFAULT_ROOT = Path("../shared/data/obd")
+#: The sample the repository ships (data/README.md), relative to the repository root.
+DEFAULT_ROOT = Path("data/obd")
 CHECKED_ESTIMATORS = ("IPS", "SNIPS")
 Z_95 = 1.96
 
 
 def campaign_file(root: Path, policy: str, campaign: str) -> Path:
-    """<root>/<policy>/<campaign>/<campaign>.csv, or an error saying what is missing and what is expected."""
-    path = root / policy / campaign / f"{campaign}.csv"
-    if not path.is_file():
+    """<root>/<policy>/<campaign>/<campaign>.csv[.gz], or an error saying what is missing and what is expected."""
+    path = _csv(root / policy / campaign / campaign)
+    if path is None:
         raise LogError(
-            f"Open Bandit Dataset file {path} not found: expected <root>/{{random,bts}}/{{all,men,women}}/"
-            f"<campaign>.csv under {root.resolve()} (the project's copy is /work/shared/data/obd; "
-            "see /work/shared/data/README.md)"
+            f"Open Bandit Dataset file {root / policy / campaign / campaign}.csv not found: expected "
+            f"<root>/{{random,bts}}/{{all,men,women}}/<campaign>.csv (or .csv.gz) under {root.resolve()} "
+            f"(the repository's copy is {DEFAULT_ROOT}, run from the repository root)"
         )
     return path
+
+
+def _csv(stem: Path) -> Path | None:
+    """`stem`.csv, else `stem`.csv.gz, if either is a file."""
+    for path in (stem.with_name(stem.name + ".csv"), stem.with_name(stem.name + ".csv.gz")):
+        if path.is_file():
+            return path
+    return None
 
 
 def read_obd(path: Path) -> LoggedFeedback:
     """One campaign file (or its folder) as logged feedback: context = slot + user features, action = item."""
     if path.is_dir():
-        path = path / f"{path.name}.csv"
+        path = _csv(path / path.name) or path / f"{path.name}.csv"
     if not path.is_file():
-        raise LogError(f"Open Bandit Dataset file {path} not found (give <policy>/<campaign>/<campaign>.csv)")
+        raise LogError(f"Open Bandit Dataset file {path} not found (give <policy>/<campaign>/<campaign>.csv[.gz])")
     frame = pd.read_csv(path, index_col=0)
     return LoggedFeedback.from_frame(
         frame,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -89,6 +90,30 @@ class TablePolicy:
         return rows.reindex(columns=list(actions)).fillna(0.0).to_numpy(dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class ChosenActionPolicy:
+    """A deterministic policy whose action in each context is named by one of its columns.
+
+    How a model version is evaluated: its choice for each logged decision (re-scored
+    offline) becomes a context column, and this policy takes it with probability 1.
+    """
+
+    column: str
+    name: str = "chosen action"
+
+    def probabilities(self, contexts: pd.DataFrame, actions: Sequence[str]) -> np.ndarray:
+        if self.column not in contexts.columns:
+            raise PolicyError(f"policy {self.name}: the logs have no context column {self.column}")
+        position = {action: i for i, action in enumerate(actions)}
+        chosen = contexts[self.column].astype(str)
+        unknown = sorted(set(chosen) - set(position))
+        if unknown:
+            raise PolicyError(f"policy {self.name}: chooses {', '.join(unknown[:5])}, not in the action set")
+        matrix = np.zeros((len(contexts), len(actions)))
+        matrix[np.arange(len(contexts)), chosen.map(position).to_numpy(dtype=np.int64)] = 1.0
+        return matrix
+
+
 def checked_probabilities(policy: TargetPolicy, contexts: pd.DataFrame, actions: Sequence[str]) -> np.ndarray:
     """The policy's matrix, refused unless it is (contexts x actions), finite, >= 0 and sums to 1 per row."""
     matrix = np.asarray(policy.probabilities(contexts, actions), dtype=np.float64)
@@ -108,9 +133,36 @@ def checked_probabilities(policy: TargetPolicy, contexts: pd.DataFrame, actions:
 
 
 def policy_from_spec(spec: str) -> TargetPolicy:
-    """A policy from a command-line word: `uniform` or `fixed:<action>`."""
+    """A policy from a command-line word: `uniform`, `fixed:<action>` or `weights:<action>=<w>,...`.
+
+    `weights:` is a fixed split (an experiment's allocation): the weights are normalized,
+    actions not named get 0.
+    """
     if spec == "uniform":
         return UniformPolicy()
     if spec.startswith("fixed:") and spec.removeprefix("fixed:"):
         return FixedActionPolicy(spec.removeprefix("fixed:"))
-    raise PolicyError(f"unknown policy {spec!r}: use 'uniform' or 'fixed:<action>' (e.g. fixed:B)")
+    if spec.startswith("weights:"):
+        return _split(spec.removeprefix("weights:"), spec)
+    raise PolicyError(
+        f"unknown policy {spec!r}: use 'uniform', 'fixed:<action>' (e.g. fixed:B), "
+        "'weights:<action>=<weight>,...' (e.g. weights:A=0.2,B=0.8) or 'model:<version>'"
+    )
+
+
+def _split(text: str, spec: str) -> TablePolicy:
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        action, _, value = part.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = math.nan
+        if not action.strip() or not math.isfinite(weight) or weight < 0:
+            raise PolicyError(f"policy {spec!r}: {part!r} is not <action>=<weight >= 0>")
+        weights[action.strip()] = weight
+    total = sum(weights.values())
+    if total <= 0:
+        raise PolicyError(f"policy {spec!r}: the weights sum to 0")
+    table = pd.DataFrame([{action: weight / total for action, weight in weights.items()}])
+    return TablePolicy(table, (), name=f"split {', '.join(f'{a} {w / total:.0%}' for a, w in weights.items())}")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from decision.domain import Cart, Context, Request
+from decision.conditions import cases
+from decision.domain import Request
 from decision.tiers.rules.active import ActiveRuleset
 from decision.tiers.rules.compiled import Case
 from decision.tiers.rules.outcome import RuleOutcome
 from decision.tiers.rules.schema import CaseModel
-
-DEFAULT_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,36 +24,14 @@ class CaseResult:
         return f"{mark} {self.case.case_id}" + ("" if self.passed else f": {self.why}")
 
 
-def as_utc(moment: datetime) -> datetime:
-    """Naive times in rule-file tests and the CLI mean UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else as_utc(moment)
-
-
 def case_now(spec: CaseModel) -> datetime:
     """The server time a case runs at (naive times are UTC; default 2026-01-15T12:00Z)."""
-    return _utc(spec.now) or DEFAULT_NOW
+    return cases.case_now(spec.now)
 
 
 def to_request(spec: CaseModel) -> Request:
-    """The domain Request a case describes; `cart.idle_minutes` sets `updated_at` from now."""
-    raw, now = spec.request, case_now(spec)
-    updated = _utc(raw.cart.updated_at)
-    if raw.cart.idle_minutes is not None:
-        updated = now - timedelta(minutes=raw.cart.idle_minutes)
-    ctx = raw.context
-    return Request(
-        user_id=raw.user_id,
-        placement=raw.placement,
-        request_id=f"case:{spec.name}",
-        context=Context(ctx.region, ctx.device, ctx.channel, ctx.locale, _utc(ctx.client_time)),
-        cart=Cart(raw.cart.item_count, raw.cart.value, raw.cart.currency, updated),
-        attributes=dict(raw.attributes),
-        consent=raw.consent,
-    )
+    """The domain Request a case describes."""
+    return cases.to_request(spec.request, case_now(spec), spec.name)
 
 
 def check(spec: CaseModel, outcome: RuleOutcome) -> str:
@@ -70,7 +47,9 @@ def check(spec: CaseModel, outcome: RuleOutcome) -> str:
 
 
 def run_case(active: ActiveRuleset, case: Case) -> CaseResult:
-    outcome = active.evaluate(to_request(case.spec), case_now(case.spec))
+    user = case.spec.request.user
+    segment = user.as_segment() if user is not None else None
+    outcome = active.evaluate(to_request(case.spec), case_now(case.spec), lambda: segment)
     why = check(case.spec, outcome)
     return CaseResult(case, not why, why)
 

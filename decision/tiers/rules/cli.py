@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,26 +9,20 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from decision.conditions.cases import as_utc
+from decision.conditions.cli import compile_or_exit, read_json_option
 from decision.tiers.rules import casefile, reference
 from decision.tiers.rules.active import ActiveRuleset
 from decision.tiers.rules.arbitrate import ranked
 from decision.tiers.rules.compiled import CompiledRuleset
 from decision.tiers.rules.compiler import compile_path
-from decision.tiers.rules.errors import RuleFileError
 from decision.tiers.rules.schema import CaseModel
 
 _PATH = click.Path(exists=False, path_type=Path)
 
 
 def _compile_or_exit(path: Path) -> CompiledRuleset:
-    try:
-        return compile_path(path)
-    except RuleFileError as exc:
-        for problem in exc.problems:
-            click.echo(problem.location_line(), err=True)
-        count = len(exc.problems)
-        click.echo(f"{count} problem{'s' * (count != 1)}; nothing was activated.", err=True)
-        sys.exit(1)
+    return compile_or_exit(compile_path, path)
 
 
 @click.group("rules")
@@ -64,11 +57,10 @@ def test_cmd(path: Path) -> None:
 
 
 def _read_request(text: str) -> CaseModel:
-    raw = Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else text
+    data = read_json_option(text, "--request")
     try:
-        data = json.loads(raw)
         return CaseModel.model_validate({"name": "explain", "request": data, "expect": {}})
-    except (json.JSONDecodeError, ValidationError) as exc:
+    except ValidationError as exc:
         raise click.BadParameter(str(exc).splitlines()[0], param_hint="--request") from None
 
 
@@ -90,7 +82,7 @@ def explain(path: Path, request_text: str, now: datetime | None) -> None:
     """Show which rules match a request at PATH, why, and why the winner won."""
     compiled = _compile_or_exit(path)
     case = _read_request(request_text)
-    moment = casefile.as_utc(now) if now else datetime.now(UTC)
+    moment = as_utc(now) if now else datetime.now(UTC)
     request = casefile.to_request(case.model_copy(update={"now": moment}))
     active = ActiveRuleset(compiled)
     try:

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from decision.tiers.rules.condition import Condition
-from decision.tiers.rules.facts import Slot
+from decision.conditions.condition import Condition
+from decision.conditions.facts import Slot
 from decision.tiers.rules.schema import CaseModel
 
 

@@ -7,106 +7,37 @@ instead of activating a mix of old and new files.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from decision.tiers.rules import condition as cond
-from decision.tiers.rules import facts, translate, window
-from decision.tiers.rules.compiled import Case, CompiledRule, CompiledRuleset
-from decision.tiers.rules.errors import RuleFileError
-from decision.tiers.rules.fields import FieldType
-from decision.tiers.rules.loader import (
+from decision.conditions import condition as cond
+from decision.conditions import facts, window
+from decision.conditions.errors import SpecFileError
+from decision.conditions.fields import FieldType
+from decision.conditions.loader import (
     MarkedDict,
     MarkedList,
     SourceFile,
     content_hash,
-    read_ruleset,
-    walk_lines,
+    read_spec_files,
 )
+from decision.conditions.validation import Problems, validate_document
+from decision.tiers.rules import translate
+from decision.tiers.rules.compiled import Case, CompiledRule, CompiledRuleset
 from decision.tiers.rules.schema import RuleFileModel, RuleModel
 
 MAX_RULES = 5000
 MAX_FIELDS = 200  # the engine refuses events with more than 253 properties
 
 
-class _Problems:
-    """Collects located problems for one ruleset."""
-
-    def __init__(self) -> None:
-        self.items: list[RuleFileError] = []
-
-    def add(self, file: str, line: int, rule_id: str | None, reason: str) -> None:
-        self.items.append(RuleFileError(file, line, rule_id, reason))
-
-
-def _rule_id_at(document: Any, loc: tuple[int | str, ...]) -> str | None:
-    if len(loc) >= 2 and loc[0] == "rules" and isinstance(document, MarkedDict):
-        rules = document.get("rules")
-        if isinstance(rules, list) and isinstance(loc[1], int) and loc[1] < len(rules):
-            item = rules[loc[1]]
-            rule_id = item.get("id") if isinstance(item, dict) else None
-            return rule_id if isinstance(rule_id, str) else f"#{loc[1] + 1}"
-    return None
-
-
-def _reason(error: Any) -> str:
-    loc = ".".join(str(p) for p in error["loc"] if isinstance(p, str)) or "file"
-    kind = error["type"]
-    if kind == "missing":
-        return f"missing '{loc}'" if loc != "version" else "missing version"
-    if kind == "extra_forbidden":
-        key = str(error["loc"][-1])
-        known = _keys_at(RuleFileModel, tuple(error["loc"][:-1]))
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"unknown key '{key}'{hint}"
-    given = error.get("input")
-    seen = f" (YAML read {type(given).__name__} {given!r}; quote it)" if kind == "string_type" else ""
-    return f"'{loc}': {error['msg']}{seen}"
-
-
-def _keys_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed in the mapping at `loc` (for "did you mean")."""
-    for part in loc:
-        if not isinstance(part, str) or part not in model.model_fields:
-            continue
-        sub = _submodel(model.model_fields[part].annotation)
-        if sub is None:
-            return []
-        model = sub
-    return [info.alias or name for name, info in model.model_fields.items()]
-
-
-def _submodel(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _submodel(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _validate_file(source: SourceFile, problems: _Problems) -> RuleFileModel | None:
-    if not isinstance(source.document, MarkedDict):
-        problems.add(source.name, 1, None, "a rule file must be a mapping with 'version' and 'rules'")
-        return None
-    try:
-        return RuleFileModel.model_validate(source.document)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            line = walk_lines(source.document, loc)
-            problems.add(source.name, line, _rule_id_at(source.document, loc), _reason(error))
-        return None
+def _validate_file(source: SourceFile, problems: Problems) -> RuleFileModel | None:
+    return validate_document(source, RuleFileModel, "rules", problems)
 
 
 def _compile_rule(
-    spec: RuleModel, order: int, source: SourceFile, index: int, problems: _Problems
+    spec: RuleModel, order: int, source: SourceFile, index: int, problems: Problems
 ) -> CompiledRule | None:
     raw = source.document["rules"][index]
     line = source.document["rules"].item_lines[index]
@@ -149,7 +80,7 @@ def _compile_rule(
     )
 
 
-def _slots(rules: list[CompiledRule], problems: _Problems) -> dict[str, FieldType | None]:
+def _slots(rules: list[CompiledRule], problems: Problems) -> dict[str, FieldType | None]:
     """Every referenced field with its one type; attributes take the type of their use."""
     types: dict[str, FieldType | None] = {}
     first_use: dict[str, str] = {}
@@ -175,7 +106,7 @@ def _slots(rules: list[CompiledRule], problems: _Problems) -> dict[str, FieldTyp
     return types
 
 
-def _check_rules_of_invalid_file(source: SourceFile, problems: _Problems) -> None:
+def _check_rules_of_invalid_file(source: SourceFile, problems: Problems) -> None:
     """Still report condition and window problems of the well-formed rules of a bad file."""
     raw_rules = source.document.get("rules") if isinstance(source.document, MarkedDict) else None
     if not isinstance(raw_rules, MarkedList):
@@ -188,7 +119,7 @@ def _check_rules_of_invalid_file(source: SourceFile, problems: _Problems) -> Non
         _compile_rule(spec, index, source, index, problems)
 
 
-def compile_sources(sources: list[SourceFile], problems: _Problems) -> CompiledRuleset | None:
+def compile_sources(sources: list[SourceFile], problems: Problems) -> CompiledRuleset | None:
     models = [(s, _validate_file(s, problems)) for s in sources]
     versions = {m.version: s.name for s, m in models if m}
     if len(versions) > 1:
@@ -235,13 +166,13 @@ def _assemble(
 
 
 def compile_path(path: Path) -> CompiledRuleset:
-    """Read, validate and compile the ruleset at `path`; raises RuleFileError with every problem."""
-    sources, read_problems = read_ruleset(path)
-    problems = _Problems()
+    """Read, validate and compile the ruleset at `path`; raises SpecFileError with every problem."""
+    sources, read_problems = read_spec_files(path)
+    problems = Problems("rule")
     problems.items.extend(p for err in read_problems for p in err.problems)
     compiled = compile_sources(sources, problems) if sources else None
     if problems.items or compiled is None:
         if not problems.items:
             problems.add(str(path), 1, None, "no rules could be compiled")
-        raise RuleFileError.collect(problems.items)
+        raise SpecFileError.collect(problems.items)
     return compiled

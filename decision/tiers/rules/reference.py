@@ -7,47 +7,14 @@ winner with `arbitrate.winner`. It shares no code with `translate.py`.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from decision.conditions.condition import Compare, Condition, leaves
+from decision.conditions.evaluate import truth
+from decision.conditions.facts import NOW_KEY, Fact
 from decision.tiers.rules.arbitrate import winner
 from decision.tiers.rules.compiled import CompiledRule, CompiledRuleset
-from decision.tiers.rules.condition import AllOf, AnyOf, Compare, Condition, Exists, Not, leaves
-from decision.tiers.rules.facts import NOW_KEY, Fact
-
-Truth = bool | None  # None = unknown
-_CMP: dict[str, Callable[[Fact, Fact], bool]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-def truth(condition: Condition, facts: Mapping[str, Fact], key_of: Callable[[str], str]) -> Truth:
-    """Three-valued truth of `condition` over `facts`."""
-    if isinstance(condition, Exists):
-        return (key_of(condition.field) in facts) == condition.present
-    if isinstance(condition, Compare):
-        value = facts.get(key_of(condition.field))
-        if value is None:
-            return None
-        if condition.op in ("in", "not_in"):
-            assert isinstance(condition.value, tuple)
-            return (value in condition.value) == (condition.op == "in")
-        assert not isinstance(condition.value, tuple)
-        return _CMP[condition.op](value, condition.value)
-    if isinstance(condition, Not):
-        inner = truth(condition.item, facts, key_of)
-        return None if inner is None else not inner
-    values = [truth(item, facts, key_of) for item in condition.items]
-    if isinstance(condition, AllOf):
-        return False if False in values else (None if None in values else True)
-    assert isinstance(condition, AnyOf)
-    return True if True in values else (None if None in values else False)
 
 
 def leaf_lines(condition: Condition | None, facts: Mapping[str, Fact], key_of: Callable[[str], str]) -> list[str]:

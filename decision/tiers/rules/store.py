@@ -18,6 +18,9 @@ from datetime import datetime
 from pathlib import Path
 
 from decision import metrics
+from decision.conditions.errors import SpecFileError
+from decision.conditions.facts import NO_SEGMENT, UserSegment
+from decision.conditions.loader import spec_files
 from decision.domain import Request
 from decision.reload.hotswap import HotSwap
 from decision.tiers.rules import casefile
@@ -25,8 +28,7 @@ from decision.tiers.rules.active import ActiveRuleset
 from decision.tiers.rules.compiled import CompiledRuleset
 from decision.tiers.rules.compiler import compile_path
 from decision.tiers.rules.engine import RetiredError
-from decision.tiers.rules.errors import RuleEngineError, RuleFileError
-from decision.tiers.rules.loader import rule_files
+from decision.tiers.rules.errors import RuleEngineError
 from decision.tiers.rules.outcome import RuleOutcome
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ Fingerprint = tuple[tuple[str, int, int], ...]
 def fingerprint(path: Path) -> Fingerprint:
     """Names, sizes and mtimes of the ruleset's files: cheap to poll."""
     try:
-        files = rule_files(path) if path.exists() else []
+        files = spec_files(path) if path.exists() else []
         return tuple((f.name, (s := f.stat()).st_size, s.st_mtime_ns) for f in files)
     except OSError:
         return ()
@@ -46,9 +48,9 @@ def self_test(active: ActiveRuleset) -> None:
     """Run the ruleset's own test cases; any failure refuses the version."""
     failures = [r for r in casefile.run_all(active) if not r.passed]
     if failures:
-        raise RuleFileError.collect(
+        raise SpecFileError.collect(
             [
-                RuleFileError(r.case.file, r.case.line, None, f"test '{r.case.spec.name}' failed: {r.why}")
+                SpecFileError(r.case.file, r.case.line, None, f"test '{r.case.spec.name}' failed: {r.why}")
                 for r in failures
             ]
         )
@@ -84,13 +86,13 @@ class RulesetStore:
             callback()
 
     def load_initial(self) -> None:
-        """First load; raises RuleFileError listing every problem if it fails."""
+        """First load; raises SpecFileError listing every problem if it fails."""
         self._seen = fingerprint(self._path)
         error = self.reload()
         if error is not None:
             raise error
 
-    def reload(self) -> RuleFileError | None:
+    def reload(self) -> SpecFileError | None:
         """Check the files now; activate a new valid version. Returns the refusal, if any."""
         with self._reload_lock:
             try:
@@ -101,11 +103,11 @@ class RulesetStore:
                     return None
                 self._activate(compiled)
                 return None
-            except RuleFileError as exc:
+            except SpecFileError as exc:
                 self._refuse(exc, "")
                 return exc
             except RuleEngineError as exc:
-                error = RuleFileError(str(self._path), 1, None, str(exc))
+                error = SpecFileError(str(self._path), 1, None, str(exc))
                 self._refuse(error, "")
                 return error
 
@@ -113,7 +115,7 @@ class RulesetStore:
         candidate = ActiveRuleset(compiled)
         try:
             self_test(candidate)
-        except RuleFileError:
+        except SpecFileError:
             candidate.close()
             raise
         previous = self._swap.publish(candidate, compiled.version, compiled.content_hash)
@@ -134,7 +136,7 @@ class RulesetStore:
         for callback in self._listeners:
             callback()
 
-    def _refuse(self, error: RuleFileError, version: str) -> None:
+    def _refuse(self, error: SpecFileError, version: str) -> None:
         text = str(error)
         metrics.RULES_RELOADS.labels(result="failure").inc()
         self._swap.refuse(version, "", text)
@@ -151,14 +153,14 @@ class RulesetStore:
         current = self._swap.current
         return current.compiled.version if current else ""
 
-    def evaluate(self, request: Request, now: datetime) -> RuleOutcome | None:
+    def evaluate(self, request: Request, now: datetime, user: UserSegment = NO_SEGMENT) -> RuleOutcome | None:
         """The active ruleset's outcome; None only before any version is active."""
         for _ in range(3):
             active = self._swap.current
             if active is None:
                 return None
             try:
-                return active.evaluate(request, now)
+                return active.evaluate(request, now, user)
             except RetiredError:
                 continue  # swapped and unloaded while we waited: the new one is current
         raise RuleEngineError("ruleset kept changing during evaluation")

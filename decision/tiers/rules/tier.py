@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from decision.conditions.errors import SpecFileError
 from decision.domain import FallbackReason, Item, Provenance, Source
 from decision.pipeline.context import RequestContext
 from decision.pipeline.tier import Answer, TierEnvironment, TierResult
-from decision.tiers.rules.errors import RuleFileError
 from decision.tiers.rules.outcome import RuleOutcome
 from decision.tiers.rules.store import RulesetStore
 
@@ -35,7 +35,7 @@ class RulesTier:
         self._answers: dict[tuple[str, str | None, int], Answer] = {}
 
     def decide(self, context: RequestContext) -> TierResult:
-        outcome = self.store.evaluate(context.request, context.now)
+        outcome = self.store.evaluate(context.request, context.now, context.segment_of)
         if outcome is None:
             return FallbackReason.NO_RULESET
         if outcome.rule_id is not None:
@@ -72,7 +72,7 @@ class RulesTier:
         self.store.add_listener(ready)  # called on every activation; readiness is kept once given
         try:
             self.store.load_initial()
-        except RuleFileError as exc:
+        except SpecFileError as exc:
             log.error("no valid ruleset in %s; NOT_SERVING until it is fixed:\n%s", self.store.path, exc)
         self.store.start()
 

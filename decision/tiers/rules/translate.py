@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from decision.conditions.condition import AllOf, AnyOf, Compare, Condition, Exists, Not
+from decision.conditions.facts import LIVE_KEY, NOW_KEY
 from decision.tiers.rules.arbitrate import ranked
 from decision.tiers.rules.compiled import CompiledRule
-from decision.tiers.rules.condition import AllOf, AnyOf, Compare, Condition, Exists, Not
-from decision.tiers.rules.facts import LIVE_KEY, NOW_KEY
 
 CATCH_ALL = "__no_rule__"
 CHUNK_BUDGET = 48  # below the engine's 64, leaving room for shared prefix nodes

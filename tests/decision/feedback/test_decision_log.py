@@ -3,13 +3,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
 
-from decision.domain import Context, Decision, FallbackReason, Item, Provenance, Request, Source
+from decision.domain import Cart, Context, Decision, FallbackReason, Item, Provenance, Request, Source
 from decision.feedback.decision_log import DecisionLog, read_decision_log, record_for
 from decision.pipeline.context import RequestContext, Sources
 from decision.privacy import Pseudonymizer
@@ -235,6 +235,23 @@ def test_what_tiers_looked_up_is_recorded_without_looking_it_up_again() -> None:
     record = record_for(make_decision(), context, KEYS)
     assert (record["eligible"], record["feature_set_version"]) == (2, "abc123")
     assert record["profile_as_of"] == CONTEXT.now
+
+
+def test_the_requests_other_feature_inputs_are_kept_for_offline_rescoring() -> None:
+    assert not {"cart", "client_time", "excluded"} & set(record_for(make_decision(), CONTEXT, KEYS))
+    client = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    request = REQUEST._replace(
+        context=Context(region="DE", client_time=client),
+        cart=Cart(2, 80.5, "EUR", CONTEXT.now - timedelta(minutes=45)),
+        exclude_content_ids=("a", "b"),
+    )
+    record = record_for(make_decision(), RequestContext(request, CONTEXT.now, None, 1, no_sources()), KEYS)
+    assert record["cart"] == {"items": 2, "value": 80.5, "idle_minutes": 45.0}
+    assert record["client_time"] == client
+    assert record["excluded"] == ["a", "b"]
+    unknown_age = request._replace(cart=Cart(1, 10.0))
+    record = record_for(make_decision(), RequestContext(unknown_age, CONTEXT.now, None, 1, no_sources()), KEYS)
+    assert record["cart"] == {"items": 1, "value": 10.0, "idle_minutes": None}
 
 
 def test_an_unwritable_path_drops_counts_and_recovers(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -1,8 +1,8 @@
 """Real logs: the uniform policy's click rate estimated from the Open Bandit Dataset's Thompson-sampling logs.
 
 The same campaigns were also logged under the uniform random policy, so its click rate is
-measured directly there. The data is the project's copy at ../shared/data/obd from the
-repository root; without it these tests fail (they do not skip): the check is a target.
+measured directly there. The data is the sample the repository ships in data/obd
+(data/README.md); without it these tests fail (they do not skip): the check is a target.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from training.ope.obd import CONTEXT_COLUMNS, UniformCheck, read_obd, uniform_ch
 from training.ope.run import OpeConfig
 from training.report.table import render_frame
 
-OBD = (Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "obd").resolve()
-MISSING = f"Open Bandit Dataset sample not found at {OBD}: these tests need it (see /work/shared/data/README.md)"
+OBD = Path(__file__).resolve().parents[3] / "data" / "obd"
+MISSING = f"Open Bandit Dataset sample not found at {OBD}: these tests need it (see data/README.md)"
 
 
 @functools.cache

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from training.ope.policies import (
+    ChosenActionPolicy,
     FixedActionPolicy,
     PolicyError,
     TablePolicy,
@@ -84,5 +85,24 @@ def test_policies_from_the_command_line() -> None:
     assert isinstance(policy_from_spec("uniform"), UniformPolicy)
     assert policy_from_spec("fixed:B") == FixedActionPolicy("B")
     assert policy_from_spec("fixed:B").name == "always B"
-    with pytest.raises(PolicyError, match="use 'uniform' or 'fixed:<action>'"):
+    with pytest.raises(PolicyError, match="use 'uniform', 'fixed:<action>'"):
         policy_from_spec("fixed:")
+
+
+def test_a_split_from_the_command_line_is_normalized_and_zero_elsewhere() -> None:
+    split = policy_from_spec("weights:a=1,c=3")
+    assert split.name == "split a 25%, c 75%"
+    assert checked_probabilities(split, CONTEXTS, ACTIONS) == pytest.approx(np.tile([0.25, 0.0, 0.75], (3, 1)))
+    for bad in ("weights:a=x", "weights:=1", "weights:a=-1", "weights:a=0"):
+        with pytest.raises(PolicyError, match="weights:"):
+            policy_from_spec(bad)
+
+
+def test_a_chosen_action_policy_takes_its_columns_action() -> None:
+    contexts = CONTEXTS.assign(choice=["c", "a", "c"])
+    matrix = checked_probabilities(ChosenActionPolicy("choice"), contexts, ACTIONS)
+    assert matrix.tolist() == [[0, 0, 1], [1, 0, 0], [0, 0, 1]]
+    with pytest.raises(PolicyError, match="chooses z, not in the action set"):
+        ChosenActionPolicy("choice").probabilities(CONTEXTS.assign(choice="z"), ACTIONS)
+    with pytest.raises(PolicyError, match="no context column choice"):
+        ChosenActionPolicy("choice").probabilities(CONTEXTS, ACTIONS)

@@ -1,4 +1,5 @@
-"""The model tier end to end in process: candidates, exclusion, scores, and the snapshot-layout check."""
+"""The model tier end to end in process: candidates, exclusion, scores, exploration over the
+ranked candidates, and the snapshot-layout check."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from decision.pipeline.tier import Answer
 from decision.sources.catalog import Catalog, CatalogItem
 from decision.sources.features import FEATURE_NAMES, FEATURE_SET_VERSION, Profile, rows
 from decision.tiers.model.artifact import LocalModel
+from decision.tiers.model.explore import Exploration
+from decision.tiers.model.pool import ModelPool
 from decision.tiers.model.ranker import Ranker
 from decision.tiers.model.store import LoadedModel
 from decision.tiers.model.tier import ModelTier
@@ -27,10 +30,18 @@ SPEC = make_spec()  # a1, a2 repeatable; b1, b2 not
 
 
 class OneModel:
-    """The one thing the tier reads from its ModelStore."""
+    """What the pool reads from a ModelStore: the serving model; start and stop do nothing."""
 
     def __init__(self, model: LoadedModel) -> None:
         self.current = model
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    cache_dir = Path("/nonexistent/model-cache")
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +57,12 @@ def ranker(tmp_path_factory: pytest.TempPathFactory) -> Ranker:
     return Ranker.load(LocalModel("nbc", "7", path, FEATURE_NAMES, FEATURE_SET_VERSION, SPEC, None, sha))
 
 
-def tier(ranker: Ranker, layout: str | None = None) -> ModelTier:
+def tier(ranker: Ranker, layout: str | None = None, exploration: dict[str, Exploration] | None = None) -> ModelTier:
     loaded = LoadedModel("nbc", "7", ranker, Path("."))
-    return ModelTier(OneModel(loaded), snapshot_layout=lambda: layout)  # type: ignore[arg-type]
+    pool = ModelPool(lambda alias: OneModel(loaded), 1, lambda: layout)  # type: ignore[arg-type,return-value]
+    ranking = ModelTier(pool, "champion", exploration=exploration)
+    ranking.start(lambda: None)
+    return ranking
 
 
 def context(user: Profile | None, now: datetime = NOW, **request: object) -> RequestContext:
@@ -108,3 +122,24 @@ def test_the_answer_does_not_depend_on_the_cache(ranker: Ranker) -> None:
     fresh = tier(ranker).decide(context(profile(engaged=("b1", "z", "a1")), later))
     assert isinstance(again, Answer)
     assert again == fresh
+
+
+def test_an_exploring_placement_draws_from_the_ranked_candidates_and_logs_probabilities(ranker: Ranker) -> None:
+    user = profile(engaged=("b1", "a1"))  # b1 may not be shown again: never drawn either
+    greedy = tier(ranker).decide(context(user))
+    assert isinstance(greedy, Answer)
+    exploring = tier(ranker, exploration={"p1": Exploration.parse("epsilon:0.5", "test")})
+    firsts: dict[str, float] = {}
+    for _ in range(300):
+        answer = exploring.decide(context(user))
+        assert isinstance(answer, Answer)
+        assert len({item.content_id for item in answer.items}) == len(answer.items) == 3
+        assert {item.content_id for item in answer.items} <= {"a1", "a2", "b2"}
+        first = answer.items[0]
+        assert firsts.setdefault(first.content_id, first.probability) == pytest.approx(first.probability)
+        # the greedy answer's scores: exploration changes which items, not what the model said of them
+        assert first.score == pytest.approx(next(i.score for i in greedy.items if i.content_id == first.content_id))
+    best = greedy.items[0].content_id
+    assert firsts[best] == pytest.approx(0.5 + 0.5 / 3)
+    assert all(p == pytest.approx(0.5 / 3) for c, p in firsts.items() if c != best)
+    assert len(firsts) == 3

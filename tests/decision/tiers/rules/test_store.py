@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from decision import metrics
+from decision.conditions.errors import SpecFileError
 from decision.domain import Request
 from decision.tiers.rules.engine import ENGINE
-from decision.tiers.rules.errors import RuleFileError
 from decision.tiers.rules.store import RulesetStore
 from tests.decision.tiers.rules.conftest import NOW, write
 
@@ -48,7 +48,7 @@ def test_first_load_failure_raises_with_every_problem(tmp_path: Path) -> None:
         'rules:\n  - {id: a, priority: 1, then: {content: [x]},\n     when: {field: cart.valeu, op: ">", value: 1}}\n',
     )
     store = RulesetStore(tmp_path)
-    with pytest.raises(RuleFileError, match=r"missing version(.|\n)*did you mean 'cart.value'"):
+    with pytest.raises(SpecFileError, match=r"missing version(.|\n)*did you mean 'cart.value'"):
         store.load_initial()
     assert not store.ready
     assert store.evaluate(REQUEST, NOW) is None

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from decision.conditions.errors import SpecFileError
+from decision.conditions.loader import MAX_FILE_BYTES
 from decision.tiers.rules.compiler import compile_path
-from decision.tiers.rules.errors import RuleFileError
-from decision.tiers.rules.loader import MAX_FILE_BYTES
 from tests.decision.tiers.rules.conftest import DATA, write
 
 INVALID = DATA / "invalid"
@@ -41,7 +41,7 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "message"), CASES, ids=[c[0] for c in CASES])
 def test_invalid_file_is_refused_with_location(name: str, message: str) -> None:
-    with pytest.raises(RuleFileError, match=message):
+    with pytest.raises(SpecFileError, match=message):
         compile_path(INVALID / name)
 
 
@@ -49,7 +49,7 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     for name in ("unknown_field.yaml", "type_mismatch.yaml"):
         shutil.copy(INVALID / name, tmp_path / name)
     (tmp_path / "unknown_field.yaml").write_text((INVALID / "unknown_field.yaml").read_text().replace('"1"', '"2"'))
-    with pytest.raises(RuleFileError, match="unknown field") as caught:
+    with pytest.raises(SpecFileError, match="unknown field") as caught:
         compile_path(tmp_path)
     text = str(caught.value)
     assert "rule typo_field: unknown field" in text
@@ -62,21 +62,21 @@ def test_unsafe_tag_is_refused_and_never_runs(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     source = (INVALID / "unsafe_tag.yaml").read_text().replace("MARKER_PATH", str(marker))
     path = write(tmp_path / "rules", source)
-    with pytest.raises(RuleFileError, match=r"rules\.yaml:2: YAML error: .*no tags"):
+    with pytest.raises(SpecFileError, match=r"rules\.yaml:2: YAML error: .*no tags"):
         compile_path(path)
     assert not marker.exists()
 
 
 def test_billion_laughs_is_refused_fast() -> None:
     started = time.perf_counter()
-    with pytest.raises(RuleFileError, match="anchors and aliases"):
+    with pytest.raises(SpecFileError, match="anchors and aliases"):
         compile_path(INVALID / "billion_laughs.yaml")
     assert time.perf_counter() - started < 5  # a generous bound: expanding would take minutes
 
 
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     path = write(tmp_path, 'version: "1"\nrules: []\n' + "#" * MAX_FILE_BYTES)
-    with pytest.raises(RuleFileError, match=rf"rules\.yaml:1: file is \d+ bytes; the limit is {MAX_FILE_BYTES}"):
+    with pytest.raises(SpecFileError, match=rf"rules\.yaml:1: file is \d+ bytes; the limit is {MAX_FILE_BYTES}"):
         compile_path(path)
 
 
@@ -84,7 +84,7 @@ def test_symlink_leaving_the_rules_folder_is_refused(tmp_path: Path) -> None:
     outside = write(tmp_path, 'version: "1"\nrules: []\n', "secret.yaml")
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "promo.yaml").symlink_to(outside)
-    with pytest.raises(RuleFileError, match=r"promo\.yaml:1: path leaves the rules folder"):
+    with pytest.raises(SpecFileError, match=r"promo\.yaml:1: path leaves its folder"):
         compile_path(tmp_path / "rules")
 
 
@@ -100,16 +100,16 @@ def test_file_whose_own_test_fails_compiles_but_its_case_fails(load: object) -> 
 def test_not_utf8_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_bytes(b'version: "1"\nrules: []\n# \xff\n')
-    with pytest.raises(RuleFileError, match=r"bad\.yaml:3: file is not valid UTF-8"):
+    with pytest.raises(SpecFileError, match=r"bad\.yaml:3: file is not valid UTF-8"):
         compile_path(path)
 
 
 def test_non_string_version_is_refused_with_a_hint(tmp_path: Path) -> None:
     path = write(tmp_path, "version: 1.10\nrules: []\n")
-    with pytest.raises(RuleFileError, match=r":1: 'version': .*YAML read float 1\.1; quote it"):
+    with pytest.raises(SpecFileError, match=r":1: 'version': .*YAML read float 1\.1; quote it"):
         compile_path(path)
 
 
 def test_empty_folder_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(RuleFileError, match=r"no \*\.yaml files"):
+    with pytest.raises(SpecFileError, match=r"no \*\.yaml files"):
         compile_path(tmp_path)

@@ -1,0 +1,1 @@
+"""The language of ops-edited files (rules, experiments): safe YAML, typed fields, conditions, windows."""

@@ -1,0 +1,126 @@
+"""Live profiles: online equals offline, bounded memory, consent honoured, forgotten for good."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from prometheus_client import REGISTRY
+
+from decision.domain import Context, Event, Request
+from decision.sources.features import ENGAGED_LIMIT, epoch, rows
+from decision.sources.forgotten import ForgottenFile, read_keys
+from decision.sources.live import LiveProfiles, LocalProfiles, fold
+from decision.sources.profiles import ProfileStore
+from tests.decision.sources.test_features import ALL, SPEC
+from tests.fakes import NoSnapshot
+from training.history import UserHistory
+
+START = datetime(2026, 3, 1, 8, tzinfo=UTC)
+KINDS = ("view", "click", "add_to_cart", "remove_from_cart", "purchase")
+
+events_strategy = st.lists(
+    st.tuples(
+        st.integers(0, 4 * 3600),  # seconds since the previous event: sessions split at 30 min
+        st.sampled_from(KINDS),
+        # spec items of either repeat flag, context content, content no spec knows, no content
+        st.sampled_from(["a1", "b1", "b2", "z", "q", ""]),
+        st.sampled_from(["", "alpha", "beta", "books"]),
+        st.floats(0, 500, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(events_strategy, st.integers(0, 3 * 3600))
+def test_replaying_events_live_gives_trainings_point_in_time_profiles_and_rows(
+    steps: list[tuple[int, str, str, str, float]], gap_after: int
+) -> None:
+    """At every instant, the live profile equals training's replay, field by field (engaged
+    content and per-category events included), and so do the candidate rows built from it."""
+    history = UserHistory("k1")
+    live = None
+    when = START
+    request = Request("u1", "p1", context=Context(region="X", device="phone"), consent=True)
+    for seconds, kind, content, category, value in steps:
+        when = when + timedelta(seconds=seconds)
+        event = Event("u1", kind, when, content, category, value if kind in ("add_to_cart", "purchase") else 0.0)
+        history.add(when, epoch(when), kind, content, category, event.value)
+        live = fold(live, "k1", event)
+        later = when + timedelta(seconds=gap_after)
+        offline = history.profile(as_of=later)
+        assert offline is not None
+        assert dataclasses.replace(live, as_of=later) == offline
+        assert np.array_equal(
+            rows(SPEC, SPEC.stats, live, request, later, ALL),
+            rows(SPEC, SPEC.stats, offline, request, later, ALL),
+            equal_nan=True,
+        )
+
+
+def test_the_engaged_content_stays_bounded_and_moves_on_re_engagement() -> None:
+    live = None
+    for n in range(ENGAGED_LIMIT + 2):
+        live = fold(live, "k", Event("u", "click", START + timedelta(seconds=n), f"c{n}", "k"))
+    live = fold(live, "k", Event("u", "purchase", START + timedelta(hours=1), "c5", "k", 10.0))
+    assert len(live.engaged) == ENGAGED_LIMIT
+    assert live.engaged[0] == "c2"  # c0 and c1 went first; c5 moved to the end
+    assert live.engaged[-2:] == (f"c{ENGAGED_LIMIT + 1}", "c5")
+    assert (live.category_events["k"], live.category_last["k"]) == (ENGAGED_LIMIT + 2, epoch(START) + ENGAGED_LIMIT + 1)
+
+
+def test_a_profile_store_is_bounded_in_size_and_time() -> None:
+    clock = [0.0]
+    store = LocalProfiles(max_users=3, ttl_seconds=100.0, clock=lambda: clock[0])
+    profile = fold(None, "k", Event("u", "view", START))
+    evicted = REGISTRY.get_sample_value("decision_profile_evictions_total", {"reason": "size"}) or 0.0
+    for key in ("a", "b", "c", "d"):
+        store.put(key, profile)
+    assert store.get("a") is None  # the least recently updated went first
+    assert REGISTRY.get_sample_value("decision_profile_evictions_total", {"reason": "size"}) == evicted + 1
+    clock[0] = 101.0
+    assert store.get("b") is None  # expired
+    assert len(store) == 2
+
+
+def live_profiles(tmp_path: Path, snapshot: ProfileStore | None = None) -> LiveProfiles:
+    source = NoSnapshot()
+    source.current = snapshot
+    return LiveProfiles(source, lambda user: f"key-{user}", LocalProfiles(100, 3600.0), ForgottenFile(tmp_path / "f"))
+
+
+def test_events_without_consent_change_nothing(tmp_path: Path) -> None:
+    profiles = live_profiles(tmp_path)
+    recorded = profiles.record([Event("u1", "click", START, "a"), Event("u2", "click", START, "a", consent=True)])
+    assert (recorded.accepted, recorded.without_consent) == (1, 1)
+    assert profiles.get("u1") is None
+    found = profiles.get("u2")
+    assert found is not None
+    assert (found.user_id, found.clicks, dict(found.content_clicks)) == ("key-u2", 1, {"a": 1})
+
+
+def test_live_events_build_on_the_snapshot_profile(tmp_path: Path) -> None:
+    base = fold(None, "key-u1", Event("u1", "purchase", START, value=20.0, consent=True))
+    profiles = live_profiles(tmp_path, ProfileStore([base], as_of=START, feature_set_version="x"))
+    profiles.record([Event("u1", "purchase", START + timedelta(hours=1), value=30.0, consent=True)])
+    found = profiles.get("u1")
+    assert found is not None
+    assert (found.purchases, found.monetary, found.sessions) == (2, 50.0, 2)
+
+
+def test_a_forgotten_user_is_never_served_again_and_the_key_is_kept_durably(tmp_path: Path) -> None:
+    base = fold(None, "key-u1", Event("u1", "view", START, consent=True))
+    profiles = live_profiles(tmp_path, ProfileStore([base], as_of=START, feature_set_version="x"))
+    profiles.record([Event("u1", "click", START, "a", consent=True)])
+    assert profiles.forget("u1") is True
+    assert profiles.get("u1") is None  # neither the live profile nor the snapshot's
+    profiles.record([Event("u1", "click", START, "a", consent=True)])
+    assert profiles.get("u1") is None
+    assert read_keys(tmp_path / "f") == {"key-u1"}  # user keys only, never the id
+    assert profiles.forget("nobody") is False

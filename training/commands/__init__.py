@@ -1,0 +1,1 @@
+"""The `training` subcommands beyond train/evaluate/promote, one module per area; only option parsing lives here."""

@@ -1,0 +1,1 @@
+"""Simulated traffic: synthetic users with a known click model drive a real decision server."""
