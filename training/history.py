@@ -132,7 +132,7 @@ class UserHistory:
             clicks=self.clicks,
             carts=self.carts,
             purchases=self.purchases,
-            monetary=self.monetary,  # rounded only when written (profiles.to_json), as live profiles are
+            monetary=self.monetary,  # exact, as live profiles keep it and the snapshot writes it
             last_content=self.last_content,
             content_clicks=dict(self.content_clicks),
             category_views=dict(self.category_views),
