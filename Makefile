@@ -59,7 +59,7 @@ proto: venv ## regenerate decision/v1 from protos/
 bench-training: venv ## training time and peak memory at 100k and 1M events (several minutes)
 	$(BIN)/python bench/training_bench.py
 
-soak: venv ## memory over 10^6 decisions, 10^4 rule reloads, 10^3 model swaps on a real server (about an hour here; writes bench/results/soak/)
+soak: venv ## memory over 10^6 decisions, 10^4 rule reloads, 10^3 model swaps on a real server (about 35 minutes here; writes bench/results/soak/)
 	$(BIN)/python -m bench.soak $(SOAK_FLAGS)
 
 profile: venv ## where Decide spends its time under load (py-spy; writes bench/results/profile-*)

@@ -28,17 +28,20 @@ def verdict_frame(found: Sequence[Flatness], targets: Mapping[str, int], counts:
     """One row per load and one overall: the two quarters compared and what they say."""
     rows = []
     for f in found:
-        shown = "flat" if f.flat else ("NOT FLAT" if f.complete else "incomplete")
+        growing = f.growing()
+        shown = "flat" if f.flat else ("incomplete" if not f.complete else "NOT FLAT: " + ", ".join(growing))
         rows.append(
             {
                 "load": f.name,
                 "target": f"{targets[f.name]:,}" if f.name in targets else "",
                 "done": f"{counts[f.name]:,}" if f.name in targets else "",
-                "Q2 RSS MiB": f.q2_rss_mib,
-                "Q4 RSS MiB": f.q4_rss_mib,
+                "Q2 RSS MiB": f.q2.rss_mib,
+                "Q4 RSS MiB": f.q4.rss_mib,
                 "change %": 100 * f.change,
                 "growth KiB": f.growth_kib_per_unit,
                 "per": UNITS[f.name],
+                "threads Q2>Q4": f"{f.q2.threads:.0f} > {f.q4.threads:.0f}" if f.complete else "",
+                "fds Q2>Q4": f"{f.q2.fds:.0f} > {f.q4.fds:.0f}" if f.complete else "",
                 "verdict": shown,
             }
         )

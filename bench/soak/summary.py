@@ -13,7 +13,7 @@ from bench.meta import loadavg
 from bench.soak import report
 from bench.soak.drive import Soaked
 from bench.soak.options import EXIT_FAILED, EXIT_NOT_FLAT
-from bench.soak.verdict import Flatness, frame, quarter_table, verdicts
+from bench.soak.verdict import MIN_COUNT_GROWTH, Flatness, frame, quarter_table, verdicts
 from bench.soak.world import REPO
 
 
@@ -50,21 +50,35 @@ def failures(soaked: Soaked) -> list[str]:
 
 
 def not_flat(found: list[Flatness]) -> list[str]:
-    return [
-        f"NOT FLAT: {f.name}: last quarter's mean RSS {f.q4_rss_mib:,.0f} MiB is {100 * f.change:+.1f} % "
-        f"of the second quarter's {f.q2_rss_mib:,.0f} MiB (limit ±{100 * f.tolerance:g} %)"
-        if f.complete
-        else f"NOT FLAT: {f.name}: did not reach its target, no last quarter to compare"
-        for f in found
-        if not f.flat
-    ]
+    """One line per load (or overall) that is not flat, saying what grew and by how much."""
+    lines = []
+    for f in found:
+        if f.flat:
+            continue
+        if not f.complete:
+            lines.append(f"NOT FLAT: {f.name}: did not reach its target, no last quarter to compare")
+            continue
+        growing = f.growing()
+        said = []
+        if "RSS" in growing:
+            said.append(
+                f"last quarter's mean RSS {f.q4.rss_mib:,.0f} MiB is {100 * f.change:+.1f} % of the second "
+                f"quarter's {f.q2.rss_mib:,.0f} MiB (limit ±{100 * f.tolerance:g} %)"
+            )
+        if "threads" in growing:
+            said.append(f"threads grew from {f.q2.threads:.0f} to {f.q4.threads:.0f} (quarter means)")
+        if "fds" in growing:
+            said.append(f"open files grew from {f.q2.fds:.0f} to {f.q4.fds:.0f} (quarter means)")
+        lines.append(f"NOT FLAT: {f.name}: " + "; ".join(said))
+    return lines
 
 
 def notes(args: argparse.Namespace, soaked: Soaked) -> list[str]:
     """What the reader must know to read the figures right."""
     found = [
         "Flat: the last quarter's mean RSS within "
-        f"{100 * args.tolerance:g} % of the second quarter's (the first quarter is warm-up). Per load, the "
+        f"{100 * args.tolerance:g} % of the second quarter's (the first quarter is warm-up), and mean threads and "
+        f"open files not more than {100 * args.tolerance:g} % (and {MIN_COUNT_GROWTH:g}) higher. Per load, the "
         "quarters are those of its own count; overall, those of the run's time. 'growth KiB' is the "
         "least-squares slope of RSS over the load's count from its second quarter on (overall: per hour).",
         "Model swaps move the alias between two registered versions holding the same artifacts "

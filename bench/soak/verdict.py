@@ -4,6 +4,8 @@ The first quarter is warm-up (caches, pools, the allocator's arenas filling), so
 quarter is the reference: memory is flat when the last quarter's mean RSS is within the
 tolerance of the second's. Per load, the quarters are those of its own count (the time from
 25 % to 50 % of its target, and from 75 % to 100 %); overall, those of the run's time.
+Threads and open files are judged alike, by growth only: a leaked thread or file is as fatal
+over weeks as leaked memory, and their counts are small, so a few more is not noise.
 """
 
 from __future__ import annotations
@@ -19,26 +21,45 @@ from scipy import stats
 from bench.soak.sampler import Sample
 
 OVERALL = "overall"
+MIN_COUNT_GROWTH = 3.0  # threads or fds: a mean this much higher (and beyond the tolerance) is growth
+
+
+@dataclass(frozen=True)
+class Level:
+    """Mean RSS, threads and open files over one quarter."""
+
+    rss_mib: float
+    threads: float
+    fds: float
 
 
 @dataclass(frozen=True)
 class Flatness:
-    """One load's (or the whole run's) memory verdict."""
+    """One load's (or the whole run's) verdict: its second quarter against its last."""
 
     name: str
-    q2_rss_mib: float
-    q4_rss_mib: float
+    q2: Level
+    q4: Level
     growth_kib_per_unit: float  # least-squares slope of RSS over the unit's count (overall: per hour)
     tolerance: float
     complete: bool  # False when the load stopped short of its target: no last quarter to judge
 
     @property
     def change(self) -> float:
-        return (self.q4_rss_mib - self.q2_rss_mib) / self.q2_rss_mib if self.q2_rss_mib else math.nan
+        """Relative change of the mean RSS."""
+        return (self.q4.rss_mib - self.q2.rss_mib) / self.q2.rss_mib if self.q2.rss_mib else math.nan
+
+    def growing(self) -> list[str]:
+        """What is not flat: "RSS", "threads", "fds" (empty when flat)."""
+        found = [] if abs(self.change) <= self.tolerance else ["RSS"]
+        for what, before, after in (("threads", self.q2.threads, self.q4.threads), ("fds", self.q2.fds, self.q4.fds)):
+            if after - before > max(MIN_COUNT_GROWTH, self.tolerance * before):
+                found.append(what)
+        return found
 
     @property
     def flat(self) -> bool:
-        return self.complete and abs(self.change) <= self.tolerance
+        return self.complete and not self.growing()
 
 
 def frame(samples: Sequence[Sample]) -> pd.DataFrame:
@@ -56,13 +77,20 @@ def run_quarters(start: float, end: float) -> list[tuple[float, float]]:
     return list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
 
 
-def mean_rss(data: pd.DataFrame, span: tuple[float, float]) -> float:
-    """Mean RSS of the samples in (a, b]; the RSS interpolated at its middle when none fell there."""
+def mean_of(data: pd.DataFrame, column: str, span: tuple[float, float]) -> float:
+    """Mean of `column` over the samples in (a, b]; interpolated at the span's middle when none fell there."""
     a, b = span
     inside = data[(data.t > a) & (data.t <= b)]
     if len(inside):
-        return float(inside.rss_mib.mean())
-    return float(np.interp((a + b) / 2, data.t, data.rss_mib))
+        return float(inside[column].mean())
+    return float(np.interp((a + b) / 2, data.t, data[column]))
+
+
+def level(data: pd.DataFrame, span: tuple[float, float]) -> Level:
+    return Level(*(mean_of(data, column, span) for column in ("rss_mib", "threads", "fds")))
+
+
+NO_LEVEL = Level(math.nan, math.nan, math.nan)
 
 
 def quarter_table(data: pd.DataFrame, loads: Sequence[str], start: float) -> pd.DataFrame:
@@ -88,7 +116,7 @@ def quarter_table(data: pd.DataFrame, loads: Sequence[str], start: float) -> pd.
         rows.append(
             {"phase": f"Q{number}", "seconds": b - a}
             | {load: int(finish[load] - begin[load]) for load in loads}
-            | {"RSS mean MiB": mean_rss(data, (a, b))}
+            | {"RSS mean MiB": mean_of(data, "rss_mib", (a, b))}
             | {"RSS max MiB": float(inside.rss_mib.max()) if len(inside) else math.nan}
             | {"threads": int(inside.threads.max()) if len(inside) else 0}
             | {"fds": int(inside.fds.max()) if len(inside) else 0}
@@ -101,9 +129,9 @@ def load_flatness(data: pd.DataFrame, name: str, marks: Sequence[float], toleran
     """The verdict for one load from its quarter marks (start, then 25/50/75/100 % of its target)."""
     complete = len(marks) == 5
     if len(marks) < 3:
-        return Flatness(name, math.nan, math.nan, math.nan, tolerance, complete=False)
-    q2 = mean_rss(data, (marks[1], marks[2]))
-    q4 = mean_rss(data, (marks[3], marks[4])) if complete else math.nan
+        return Flatness(name, NO_LEVEL, NO_LEVEL, math.nan, tolerance, complete=False)
+    q2 = level(data, (marks[1], marks[2]))
+    q4 = level(data, (marks[3], marks[4])) if complete else NO_LEVEL
     later = data[(data.t > marks[1]) & (data.t <= marks[-1])]
     return Flatness(name, q2, q4, _slope_kib(later[name], later.rss_mib), tolerance, complete)
 
@@ -113,7 +141,7 @@ def overall_flatness(data: pd.DataFrame, start: float, tolerance: float) -> Flat
     quarters = run_quarters(start, float(data.t.iloc[-1]))
     later = data[data.t > quarters[0][1]]
     per_hour = _slope_kib(later.t / 3600, later.rss_mib)
-    return Flatness(OVERALL, mean_rss(data, quarters[1]), mean_rss(data, quarters[3]), per_hour, tolerance, True)
+    return Flatness(OVERALL, level(data, quarters[1]), level(data, quarters[3]), per_hour, tolerance, True)
 
 
 def verdicts(

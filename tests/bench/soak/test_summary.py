@@ -45,7 +45,7 @@ def test_a_leak_exits_not_flat_and_names_the_load(tmp_path: Path, capsys: pytest
     printed = capsys.readouterr().out
     assert "NOT FLAT: reloads: last quarter's mean RSS" in printed
     document = json.loads((tmp_path / "out" / "soak.json").read_text())
-    assert [v["verdict"] for v in document["verdicts"]] == ["NOT FLAT", "NOT FLAT"]
+    assert [v["verdict"] for v in document["verdicts"]] == ["NOT FLAT: RSS", "NOT FLAT: RSS"]
     assert document["not_flat"]
     for name in ("table.txt", "memory.png", "soak.html"):
         assert (tmp_path / "out" / name).stat().st_size > 0
