@@ -79,6 +79,12 @@ class TrivialDecision(pb_grpc.DecisionServiceServicer):
             results=[pb.ReportOutcomeResult(response=self._accepted) for _ in request.outcomes]
         )
 
+    def RecordEvents(self, request: pb.RecordEventsRequest, context: grpc.ServicerContext) -> pb.RecordEventsResponse:
+        return pb.RecordEventsResponse(accepted=len(request.events))
+
+    def Forget(self, request: pb.ForgetRequest, context: grpc.ServicerContext) -> pb.ForgetResponse:
+        return pb.ForgetResponse()
+
 
 def serve(listen: str, port_file: Path | None, workers: int, max_concurrent_rpcs: int) -> None:
     """Serve until SIGTERM/SIGINT; write the bound port once health says SERVING.

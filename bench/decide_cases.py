@@ -151,6 +151,30 @@ def outcome_check(port: int, request: pb.ReportOutcomeRequest) -> Callable[[], i
     return once
 
 
+def events_request() -> pb.RecordEventsRequest:
+    """One consented click for a user of its own (not the model-path case's user)."""
+    event = pb.Event(
+        user_id="bench-events-user",
+        event_type="click",
+        content_id="home-1",
+        personalization_consent=pb.CONSENT_GRANTED,
+    )
+    return pb.RecordEventsRequest(events=[event])
+
+
+def events_check(port: int, request: pb.RecordEventsRequest) -> Callable[[], int]:
+    """A check: one real RecordEvents call that updates a profile."""
+
+    def once() -> int:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = pb_grpc.DecisionServiceStub(channel).RecordEvents(request, timeout=10)
+        if reply.accepted != len(request.events):
+            raise WrongAnswer(f"RecordEvents: {reply.accepted} of {len(request.events)} accepted")
+        return len(grpc_frame(reply.SerializeToString()))
+
+    return once
+
+
 def metrics_ports(count: int) -> int:
     """A first port such that it and the next `count - 1` are free (one /metrics per process)."""
     for _ in range(50):
@@ -249,6 +273,12 @@ def decide_cases(port: int, workdir: Path, *, batch: bool, check_source: bool) -
                 outcome.SerializeToString(),
                 "ReportOutcome",
                 outcome_check(port, outcome),
+            )
+        )
+        events = events_request()
+        cases.append(
+            case(
+                "record_events", "RecordEvents", events.SerializeToString(), "RecordEvents", events_check(port, events)
             )
         )
         many = batch_of(model)

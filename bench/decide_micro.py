@@ -120,7 +120,7 @@ def median_us(fn: Callable[[], object], calls: int, repeats: int, per_call: int 
 
 
 def measure(app: App, calls: int, repeats: int) -> dict[str, float]:
-    servicer = DecisionServicer(app.decider, app.outcomes, timeout_seconds=0.25)
+    servicer = DecisionServicer(app.decider, app.outcomes, app.live, timeout_seconds=0.25)
     servicer.ready = True
     context = NoDeadline()
     rule, model = load_request("decide_rule"), load_request("decide_model")

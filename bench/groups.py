@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -77,45 +77,67 @@ def _ceiling(s: Settings) -> Iterator[Running]:
         yield Running(server, [Case("ceiling", CEILING_LABEL, target, check)], s.load_core)
 
 
-def _decide(processes: int) -> Callable[[Settings], AbstractContextManager[Running]]:
+def _decide(processes: int, shared_state: bool = False) -> Callable[[Settings], AbstractContextManager[Running]]:
+    """The decision service with `processes` processes; with `shared_state`, its bandit
+    statistics and live profiles in a real redis-server (started here, on the load core)."""
+
     @contextmanager
     def start(s: Settings) -> Iterator[Running]:
-        tracking_uri, model_name, model_alias = s.registry
-        name = f"decide-{processes}proc"
-        port_file = s.workdir / f"{name}.port"
-        metrics_port = metrics_ports(processes)  # process i serves /metrics on this + i
-        flags = {
-            "listen": "127.0.0.1:0",
-            "port-file": port_file,
-            "rules-path": s.rules_path,
-            "tracking-uri": tracking_uri,
-            "model-name": model_name,
-            "model-alias": model_alias,
-            "processes": processes,
-            "metrics-port": metrics_port,
-            "decision-log-path": s.workdir / f"{name}-decisions.jsonl",
-        }
-        (s.workdir / f"{name}-decisions.jsonl").unlink(missing_ok=True)  # this run's decisions only
-        command = [sys.executable, "-m", "decision", "serve"]
-        for flag, value in flags.items():
-            command += [f"--{flag}", str(value)]
-        # Several processes are not confined to --server-core: they pin themselves one per
-        # CPU, and h2load, unpinned, shares the cores with them.
-        pinned = processes == 1
-        core = s.server_core if pinned else None
-        # cwd: the service finds its catalog and profile snapshot under var/ like `make run`.
-        with running(
-            name, command, log_dir=s.workdir, core=core, port_file=port_file, env={"PYTHONPATH": str(REPO)}, cwd=REPO
-        ) as server:
-            cases = decide_cases(server.port, s.workdir, batch=pinned, check_source=s.check_source)
-            if s.check_source:  # a real model is expected: measure it as the service settles
-                await_native_scorer(metrics_port, processes, server.log)
-            if not pinned:
-                label = cases[1].label.replace("model path", f"model path, --processes {processes}")
-                cases = [replace(cases[1], name="decide_model_2proc", label=label, shape=SPREAD_GRPC_SHAPE)]
-            yield Running(server, cases, s.load_core if pinned else None)
+        with ExitStack() as stack:
+            extra: dict[str, object] = {}
+            if shared_state:
+                redis_port = free_port()
+                redis_command = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+                stack.enter_context(
+                    running("redis", redis_command, log_dir=s.workdir, core=s.load_core, port=redis_port)
+                )
+                extra["shared-state-url"] = f"redis://127.0.0.1:{redis_port}/0"
+            yield stack.enter_context(_decide_server(s, processes, extra))
 
     return start
+
+
+@contextmanager
+def _decide_server(s: Settings, processes: int, extra: dict[str, object]) -> Iterator[Running]:
+    tracking_uri, model_name, model_alias = s.registry
+    name = f"decide-{processes}proc" + ("-redis" if extra else "")
+    port_file = s.workdir / f"{name}.port"
+    metrics_port = metrics_ports(processes)  # process i serves /metrics on this + i
+    flags = {
+        "listen": "127.0.0.1:0",
+        "port-file": port_file,
+        "rules-path": s.rules_path,
+        "tracking-uri": tracking_uri,
+        "model-name": model_name,
+        "model-alias": model_alias,
+        "processes": processes,
+        "metrics-port": metrics_port,
+        "decision-log-path": s.workdir / f"{name}-decisions.jsonl",
+        "outcome-log-path": s.workdir / f"{name}-outcomes.jsonl",
+        **extra,
+    }
+    (s.workdir / f"{name}-decisions.jsonl").unlink(missing_ok=True)  # this run's decisions only
+    command = [sys.executable, "-m", "decision", "serve"]
+    for flag, value in flags.items():
+        command += [f"--{flag}", str(value)]
+    # Several processes are not confined to --server-core: they pin themselves one per
+    # CPU, and h2load, unpinned, shares the cores with them.
+    pinned = processes == 1
+    core = s.server_core if pinned else None
+    # cwd: the service finds its catalog and profile snapshot under var/ like `make run`.
+    with running(
+        name, command, log_dir=s.workdir, core=core, port_file=port_file, env={"PYTHONPATH": str(REPO)}, cwd=REPO
+    ) as server:
+        cases = decide_cases(server.port, s.workdir, batch=pinned and not extra, check_source=s.check_source)
+        if s.check_source:  # a real model is expected: measure it as the service settles
+            await_native_scorer(metrics_port, processes, server.log)
+        if not pinned:
+            label = cases[1].label.replace("model path", f"model path, --processes {processes}")
+            cases = [replace(cases[1], name="decide_model_2proc", label=label, shape=SPREAD_GRPC_SHAPE)]
+        elif extra:
+            label = cases[1].label.replace("model path", "model path, state in Redis")
+            cases = [replace(cases[1], name="decide_model_redis", label=label)]
+        yield Running(server, cases, s.load_core if pinned else None)
 
 
 @contextmanager
@@ -206,11 +228,17 @@ GROUPS = (
             ("decide_rule", "Decide, rule path"),
             ("decide_model", "Decide, model path"),
             ("report_outcome", "ReportOutcome"),
+            ("record_events", "RecordEvents"),
             ("decide_batch", "DecideBatch x64, model path"),
         ),
         _decide(1),
     ),
     Group("decide2", (("decide_model_2proc", "Decide, model path, --processes 2"),), _decide(2)),
+    Group(
+        "decide-redis",
+        (("decide_model_redis", "Decide, model path, state in Redis"),),
+        _decide(1, shared_state=True),
+    ),
     Group("mlflow", (("mlflow_serve", "mlflow models serve"),), _mlflow),
     Group(
         "mlserver",

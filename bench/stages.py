@@ -114,7 +114,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, dict
     timers = StageTimers()
     with timers.installed():
         app = start(args, "native", workdir)
-        running = build_server(app.settings, app.decider)  # start() listens on 127.0.0.1:0
+        running = build_server(app.settings, app.decider, app.outcomes, app.live)  # start() listens on 127.0.0.1:0
         running.mark_serving()
         try:
             return {

@@ -50,6 +50,22 @@ TARGETS: tuple[tuple[str, str, tuple[str, ...], str, str, float], ...] = (
         1.7,
     ),
     (
+        "RecordEvents / bare gRPC ceiling (max req/s)",
+        "record_events",
+        ("ceiling",),
+        "max_rps",
+        ">=",
+        0.60,
+    ),
+    (
+        "Decide model path, state in Redis / bare gRPC ceiling (max req/s)",
+        "decide_model_redis",
+        ("ceiling",),
+        "max_rps",
+        ">=",
+        0.45,
+    ),
+    (
         "ReportOutcome / bare gRPC ceiling (max req/s)",
         "report_outcome",
         ("ceiling",),

@@ -182,6 +182,20 @@ def health(target: str, service: str, timeout: float) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.option("--target", default="localhost:50051", show_default=True, help="server host:port")
+@click.option("--user", "user_id", required=True, help="pseudonymous user id to forget")
+@click.option("--timeout", type=float, default=5.0, show_default=True, help="deadline in seconds")
+def forget(target: str, user_id: str, timeout: float) -> None:
+    """Remove a user's live and snapshot profile for good (the next training run leaves them out too)."""
+    with grpc.insecure_channel(target) as channel:
+        try:
+            reply = pb_grpc.DecisionServiceStub(channel).Forget(pb.ForgetRequest(user_id=user_id), timeout=timeout)
+        except grpc.RpcError as exc:
+            raise click.ClickException(f"{exc.code().name}: {exc.details()}") from exc
+    click.echo("forgotten" + ("" if reply.had_profile else " (this server held no profile for them)"))
+
+
 cli.add_command(rules)
 cli.add_command(experiments)
 

@@ -160,3 +160,23 @@ class Outcome(NamedTuple):
     idempotency_key: str
     user_id: str = ""
     consent: bool = False
+
+
+#: What RecordEvents accepts (the event log's types, so live and trained profiles agree).
+EVENT_TYPES = ("view", "click", "add_to_cart", "remove_from_cart", "purchase")
+
+
+class Event(NamedTuple):
+    """Something a user did, as reported to RecordEvents (validated; `occurred_at` set)."""
+
+    user_id: str
+    event_type: str
+    occurred_at: datetime
+    content_id: str = ""
+    category: str = ""
+    value: float = 0.0
+    region: str = ""
+    device: str = ""
+    channel: str = ""
+    placement: str = ""
+    consent: bool = False

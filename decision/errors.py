@@ -23,3 +23,9 @@ class InvalidRequestError(DecisionError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class UnavailableError(DecisionError):
+    """A part the call needs is unreachable right now (e.g. the shared store); the caller may retry."""
+
+    grpc_code = "UNAVAILABLE"

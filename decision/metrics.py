@@ -61,6 +61,10 @@ GC_PAUSES = Histogram(
     ["generation"],
     buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
+PROFILE_UPDATES = Counter("decision_profile_updates_total", "Events folded into live profiles.")
+PROFILE_EVICTIONS = Counter(
+    "decision_profile_evictions_total", "Live profiles dropped from memory, by reason (size, ttl).", ["reason"]
+)
 STATE_FAILURES = Counter(
     "decision_shared_state_failures_total",
     "Failed reads/writes of shared state (bandit statistics, live profiles); the service keeps its last "

@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     )
     catalog_path: Path = Field(Path("var/data/catalog.json"), description="content catalog the model ranks")
     profiles_path: Path = Field(Path("var/profiles.jsonl"), description="per-user profile snapshot from training")
+    segments_path: Path = Field(
+        Path("var/segments.json"), description="segment model (training segments); without one, no user has a segment"
+    )
+    profile_max_users: int = Field(
+        100_000, ge=1, description="live profiles kept in memory per process; the least recently updated go first"
+    )
+    profile_ttl_seconds: float = Field(
+        7 * 86_400.0, gt=0, description="a live profile is dropped this long after its last event"
+    )
+    profile_cache_seconds: float = Field(
+        1.0, ge=0, description="with a shared store, how long a process reuses a profile it read from it"
+    )
+    forgotten_path: Path = Field(
+        Path("var/forgotten.keys"),
+        description="user keys removed by Forget (training leaves them out too); with a shared store, in Redis",
+    )
     decision_log_path: Path | None = Field(
         Path("var/decisions.jsonl"), description="decision log (JSON lines); empty disables"
     )

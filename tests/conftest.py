@@ -9,10 +9,10 @@ import pytest
 import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from decision.runtime.server import RunningServer, build_server
+from decision.runtime.server import RunningServer
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
-from tests.fakes import decider
+from tests.fakes import decider, serve
 from tests.redis_server import redis_server
 
 #: One fixed user-key secret for the whole run (hex), so no test creates or reads the
@@ -52,7 +52,7 @@ def settings() -> Settings:
 @pytest.fixture
 def running(settings: Settings) -> Iterator[RunningServer]:
     """A real server with the default-only decider, already SERVING."""
-    server = build_server(settings, decider(placements=settings.placements))
+    server = serve(settings, decider(placements=settings.placements))
     server.mark_serving()
     yield server
     server.server.stop(0).wait()

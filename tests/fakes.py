@@ -6,13 +6,17 @@ import threading
 from collections.abc import Mapping, Sequence
 
 from decision.domain import FallbackReason, Item, Provenance, Source
+from decision.feedback.outcomes import OutcomeRecorder
 from decision.pipeline.context import RequestContext, Sources
-from decision.pipeline.decider import Decider, DecisionSink
+from decision.pipeline.decider import UTC_NOW, Decider, DecisionSink
 from decision.pipeline.default import DefaultContent
 from decision.pipeline.tier import Answer, Tier, TierResult
-from decision.settings import DEFAULT_PLACEMENTS
+from decision.runtime.server import RunningServer, build_server
+from decision.settings import DEFAULT_PLACEMENTS, Settings
 from decision.sources.catalog import Catalog
 from decision.sources.features import Profile
+from decision.sources.live import LiveProfiles, LocalProfiles
+from decision.sources.profiles import ProfileStore
 
 
 class FixedCatalog:
@@ -113,3 +117,19 @@ def decider(
 ) -> Decider:
     """A Decider over `tiers` followed by the placements' default content."""
     return Decider([*tiers, DefaultContent(placements)], sources or no_sources(), [sink] if sink else [])
+
+
+class NoSnapshot:
+    """A profile snapshot that never loaded."""
+
+    current: ProfileStore | None = None
+
+
+def memory_profiles() -> LiveProfiles:
+    """Live profiles in memory, keyed by the raw id (tests only), with no snapshot."""
+    return LiveProfiles(NoSnapshot(), str, LocalProfiles(10_000, 3_600.0), set())
+
+
+def serve(settings: Settings, decider: Decider) -> RunningServer:
+    """A real server around a test decider: outcomes accepted (not logged), profiles in memory."""
+    return build_server(settings, decider, OutcomeRecorder(None, UTC_NOW, settings.outcome_types), memory_profiles())

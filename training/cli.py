@@ -171,14 +171,22 @@ def generate(out: Path, n_events: int, seed: int, fmt: str) -> None:
     show_default=True,
     help="Register the model in the MLflow registry (the run is logged either way).",
 )
+@click.option(
+    "--served",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Joined table(s) (`training join`) whose served traffic, consented decisions only, is added to the events.",
+)
 @_friendly
-def train(profiles_out: Path, params: tuple[str, ...], rounds: int, register: bool, **common: Any) -> None:
+def train(
+    profiles_out: Path, params: tuple[str, ...], rounds: int, register: bool, served: tuple[Path, ...], **common: Any
+) -> None:
     """Build features, train, evaluate on the test split, log and register the model."""
     from training.train import parse_param
     from training.workflow import config, run_train
 
     overrides = dict(parse_param(p) for p in params)
-    cfg = config(common, profiles_out=profiles_out, params=overrides, rounds=rounds, register=register)
+    cfg = config(common, profiles_out=profiles_out, params=overrides, rounds=rounds, register=register, served=served)
     run_train(cfg, click.echo)
 
 
@@ -258,9 +266,10 @@ def _register_subcommands() -> None:
     """The areas that live in training/commands/ (imported lazily by their own commands)."""
     from training.commands.experiments import experiments
     from training.commands.learning import ope, regret
-    from training.commands.loop import simulate
+    from training.commands.loop import join, kpi, simulate
+    from training.commands.segments import segments
 
-    for command in (experiments, ope, regret, simulate):
+    for command in (experiments, ope, regret, simulate, join, kpi, segments):
         main.add_command(command)
 
 

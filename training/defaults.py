@@ -15,6 +15,8 @@ DATA_DIR = Path("var/data")
 PROFILES = Path("var/profiles.jsonl")
 #: The service's default key file: training must pseudonymize users exactly as serving does.
 USER_KEY_PATH = Path("var/user.key")
+#: Users the service was told to forget (their user keys): training leaves them out.
+FORGOTTEN_PATH = Path("var/forgotten.keys")
 EVENTS = 200_000
 SEED = 7
 ROUNDS = 200

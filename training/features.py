@@ -76,7 +76,8 @@ class _Log:
             **{n: texts(n) for n in ("content_id", "category", "region", "device", "channel", "placement")},
             value=events["value"].astype("float64").tolist(),
             when=list(events["timestamp"].dt.to_pydatetime()),
-            when_s=(events["timestamp"].astype("int64") / 1e9).tolist(),
+            # through a fixed unit: pandas 3 stores parsed timestamps in microseconds, not nanoseconds
+            when_s=(events["timestamp"].dt.as_unit("us").astype("int64") / 1e6).tolist(),
         )
 
     def add(self, history: UserHistory, rows: list[int]) -> None:

@@ -117,7 +117,7 @@ class UserHistory:
             clicks=self.clicks,
             carts=self.carts,
             purchases=self.purchases,
-            monetary=round(self.monetary, 6),
+            monetary=self.monetary,  # rounded only when written (profiles.to_json), as live profiles are
             last_content=self.last_content,
             content_clicks=dict(self.content_clicks),
             category_views=dict(self.category_views),

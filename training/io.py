@@ -2,13 +2,15 @@
 
 A data directory holds `events.parquet` or `events.csv`, `catalog.json` (or .csv), and
 optionally `users.csv`/`users.parquet` and, for synthetic data, `ground_truth.parquet`.
+Further events whose user ids are already user keys (served traffic,
+training/served/events.py) come as `KeyedEvents` and are appended to the log.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +51,20 @@ class DataPaths:
 
 
 @dataclass(frozen=True)
+class KeyedEvents:
+    """Event rows (event-log columns) whose `user_id` already is a user key: served traffic, logged by key.
+
+    `load` validates them like the event log but does not pseudonymize them: the key of a key
+    would make them strangers to their own users' history. `paths` are the files they came
+    from, for the data fingerprint.
+    """
+
+    events: pd.DataFrame
+    source: str
+    paths: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
 class Inputs:
     events: pd.DataFrame
     catalog: Catalog
@@ -56,18 +72,32 @@ class Inputs:
     ground_truth: pd.DataFrame | None
     report: ValidationReport
     fingerprint: str
+    keyed_events: int = 0  # rows appended from KeyedEvents sources
 
 
-def load(paths: DataPaths, pseudonymize: Callable[[str], str], policy: BadRowPolicy = BadRowPolicy.FAIL) -> Inputs:
+def load(
+    paths: DataPaths,
+    pseudonymize: Callable[[str], str],
+    policy: BadRowPolicy = BadRowPolicy.FAIL,
+    keyed: Sequence[KeyedEvents] = (),
+    forgotten: Collection[str] = (),
+) -> Inputs:
     """Read and validate everything; raises EventLogError / CatalogError with locations.
 
     User ids become user keys (decision.privacy) as they are read, in every table, so nothing
     training writes (profiles, models, reports) can hold a raw id, and served traffic (logged
-    by user key) joins the same users.
+    by user key) joins the same users. `keyed` sources are appended as they are. Users whose
+    key is in `forgotten` (the service's Forget) are left out entirely.
     """
     catalog = Catalog.load(paths.catalog)
     events, report = validate(read_table(paths.events), str(paths.events), policy)
     events["user_id"] = pseudonymized(events["user_id"], pseudonymize)
+    events, appended = _append_keyed(events, keyed, catalog, policy)
+    if forgotten:
+        kept = ~events["user_id"].isin(set(forgotten))
+        if not kept.all():
+            log.info("left out %s events of %s forgotten users", int((~kept).sum()), len(set(forgotten)))
+            events = events[kept].reset_index(drop=True)
     users = load_users(paths.users) if paths.users else None
     if users is not None:
         users.index = pseudonymized(users.index.to_series(), pseudonymize).to_numpy()
@@ -85,7 +115,31 @@ def load(paths: DataPaths, pseudonymize: Callable[[str], str], policy: BadRowPol
             report.rows_read,
             report.by_column,
         )
-    return Inputs(events, catalog, users, truth, report, fingerprint(paths.all()))
+    sources = [*paths.all(), *(path for source in keyed for path in source.paths)]
+    return Inputs(events, catalog, users, truth, report, fingerprint(sources), appended)
+
+
+def _append_keyed(
+    events: pd.DataFrame, keyed: Sequence[KeyedEvents], catalog: Catalog, policy: BadRowPolicy
+) -> tuple[pd.DataFrame, int]:
+    """The log with each keyed source's validated rows; content without a category takes the catalog's."""
+    categories = {item.content_id: item.category for item in catalog.items}
+    frames = [events]
+    for source in keyed:
+        if source.events.empty:
+            log.info("%s: no events to add", source.source)
+            continue
+        rows, report = validate(source.events, source.source, policy)
+        if report.rows_dropped:
+            log.warning(
+                "%s: dropped %s of %s rows: %s", source.source, report.rows_dropped, report.rows_read, report.by_column
+            )
+        rows["category"] = rows["category"].fillna(rows["content_id"].map(categories))
+        frames.append(rows)
+    if len(frames) == 1:
+        return events, 0
+    merged = pd.concat(frames, ignore_index=True).sort_values(["user_id", "timestamp"], kind="stable")
+    return merged.reset_index(drop=True), len(merged) - len(events)
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -18,12 +18,14 @@ import numpy as np
 from tqdm import tqdm
 
 from decision.sources.features import FEATURE_SET_VERSION
+from decision.sources.forgotten import read_keys
 from decision.sources.profiles import write_snapshot
 from training import defaults, registry
 from training import evaluate as ev
 from training.features import Dataset, build, snapshot_time
 from training.io import DataPaths, Inputs, load
 from training.schema import BadRowPolicy
+from training.served.events import served_events
 from training.split import Split, temporal
 from training.train import DEFAULT_ROUNDS, fit, predict
 
@@ -44,6 +46,8 @@ class TrainConfig:
     register: bool = True
     progress: bool = True
     user_key_path: Path = defaults.USER_KEY_PATH
+    forgotten_path: Path = defaults.FORGOTTEN_PATH
+    served: tuple[Path, ...] = ()  # joined tables (`training join`) whose served traffic is appended as events
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,10 @@ class TrainResult:
 
 
 def prepare(cfg: TrainConfig) -> Prepared:
-    """Load and validate, build point-in-time rows, write the profile snapshot, split."""
-    inputs = load(cfg.paths, defaults.pseudonymizer(cfg.user_key_path), cfg.bad_rows)
+    """Load and validate (plus served traffic), build point-in-time rows, write the profile snapshot, split."""
+    served = [served_events(path) for path in cfg.served]
+    forgotten = read_keys(cfg.forgotten_path)
+    inputs = load(cfg.paths, defaults.pseudonymizer(cfg.user_key_path), cfg.bad_rows, served, forgotten)
     with tqdm(total=len(inputs.events), desc="features", unit="ev", disable=not cfg.progress) as bar:
         dataset, profiles = build(inputs.events, inputs.catalog, bar.update)
     split = temporal(dataset, cfg.valid, cfg.test)  # fails on too little data: before writing
@@ -146,6 +152,7 @@ def _log(
         "rows_test": len(test),
         "events": len(inputs.events),
         "events_dropped": inputs.report.rows_dropped,
+        "events_served": inputs.keyed_events,
         "users": prepared.profiles,
         "classes": len(test.classes),
         "best_iteration": booster.current_iteration(),

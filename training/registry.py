@@ -74,7 +74,7 @@ def log_training(
     `files` are logged as artifacts under their key (a folder); `texts` as text files.
     """
     connect(tracking_uri)
-    experiment_id = _experiment(tracking_uri, model_name)
+    experiment_id = experiment(tracking_uri, model_name)
     frame = pd.DataFrame(example, columns=list(FEATURE_NAMES))
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
@@ -174,7 +174,8 @@ def record(client: MlflowClient, model_name: str, version: str, alias: str | Non
         client.set_model_version_tag(model_name, version, key, value)
 
 
-def _experiment(tracking_uri: str, name: str) -> str:
+def experiment(tracking_uri: str, name: str) -> str:
+    """The id of the experiment `name`, created on first use (SQLite: artifacts beside the database)."""
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         return str(found.experiment_id)

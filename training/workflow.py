@@ -69,6 +69,7 @@ def run_train(cfg: TrainConfig, echo: Echo) -> TrainResult:
     echo(
         f"events: {report.rows_read} read, {report.rows_dropped} dropped"
         + (f" {report.by_column}" if report.rows_dropped else "")
+        + (f"; {p.inputs.keyed_events} from served traffic" if cfg.served else "")
     )
     echo(
         f"decisions: {len(p.split.train)} train / {len(p.split.valid)} validation / "

@@ -16,6 +16,7 @@ from decision.domain import (
     Cart,
     Context,
     Decision,
+    Event,
     FallbackReason,
     Outcome,
     Request,
@@ -80,6 +81,24 @@ def outcome_from_pb(message: pb.ReportOutcomeRequest) -> Outcome:
     )
 
 
+def event_from_pb(message: pb.Event, now: datetime) -> Event:
+    """Build a domain Event; an unset time means `now` (when the server received it)."""
+    context = message.context
+    return Event(
+        user_id=message.user_id,
+        event_type=message.event_type,
+        occurred_at=_datetime(message, "occurred_at", "occurred_at") or now,
+        content_id=message.content_id,
+        category=message.category,
+        value=message.value,
+        region=context.region,
+        device=context.device,
+        channel=context.channel,
+        placement=message.placement,
+        consent=message.personalization_consent == pb.CONSENT_GRANTED,
+    )
+
+
 def response_to_pb(decision: Decision) -> pb.DecideResponse:
     """Build the wire response from a domain Decision.
 
@@ -130,7 +149,9 @@ _SOURCES = {
 _REASONS = {reason: pb.FallbackReason.Value(f"FALLBACK_REASON_{reason.name}") for reason in FallbackReason}
 
 
-def _datetime(parent: pb.Context | pb.Cart | pb.ReportOutcomeRequest, name: str, field: str) -> datetime | None:
+def _datetime(
+    parent: pb.Context | pb.Cart | pb.ReportOutcomeRequest | pb.Event, name: str, field: str
+) -> datetime | None:
     if not parent.HasField(name):  # type: ignore[arg-type]
         return None
     stamp: Timestamp = getattr(parent, name)

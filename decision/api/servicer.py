@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import NoReturn, TypeVar
 
 import grpc
@@ -19,11 +20,12 @@ from prometheus_client import Histogram
 
 from decision import metrics
 from decision.api import convert
-from decision.api.validation import MAX_BATCH, validate, validate_outcome
-from decision.domain import Decision
-from decision.errors import InvalidRequestError
+from decision.api.validation import MAX_BATCH, validate, validate_event, validate_outcome, validate_user_id
+from decision.domain import Decision, Event
+from decision.errors import DecisionError, InvalidRequestError
 from decision.feedback.outcomes import OutcomeRecorder
-from decision.pipeline.decider import Decider
+from decision.pipeline.decider import UTC_NOW, Decider
+from decision.sources.live import LiveProfiles
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
@@ -35,15 +37,26 @@ _DECIDE_LATENCY = metrics.LATENCY.labels("Decide")
 _BATCH_LATENCY = metrics.LATENCY.labels("DecideBatch")
 _OUTCOME_LATENCY = metrics.LATENCY.labels("ReportOutcome")
 _OUTCOME_BATCH_LATENCY = metrics.LATENCY.labels("ReportOutcomeBatch")
+_EVENTS_LATENCY = metrics.LATENCY.labels("RecordEvents")
+_FORGET_LATENCY = metrics.LATENCY.labels("Forget")
 
 
 class DecisionServicer(pb_grpc.DecisionServiceServicer):
     """The gRPC face of a Decider."""
 
-    def __init__(self, decider: Decider, outcomes: OutcomeRecorder, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        decider: Decider,
+        outcomes: OutcomeRecorder,
+        profiles: LiveProfiles,
+        timeout_seconds: float,
+        clock: Callable[[], datetime] = UTC_NOW,
+    ) -> None:
         self._decider = decider
         self._outcomes = outcomes
+        self._profiles = profiles
         self._timeout = timeout_seconds
+        self._clock = clock
         # Until the first ruleset is active, answering would skip the rules (opt-outs among
         # them): refuse with UNAVAILABLE, which clients retry, possibly on another replica.
         self.ready = False
@@ -76,6 +89,16 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
 
         return self._answer(context, _OUTCOME_BATCH_LATENCY, report_all, needs_rules=False)
 
+    def RecordEvents(self, request: pb.RecordEventsRequest, context: grpc.ServicerContext) -> pb.RecordEventsResponse:
+        return self._answer(context, _EVENTS_LATENCY, lambda _: self._record(request), needs_rules=False)
+
+    def Forget(self, request: pb.ForgetRequest, context: grpc.ServicerContext) -> pb.ForgetResponse:
+        def forget(_: float) -> pb.ForgetResponse:
+            validate_user_id(request.user_id)
+            return pb.ForgetResponse(had_profile=self._profiles.forget(request.user_id))
+
+        return self._answer(context, _FORGET_LATENCY, forget, needs_rules=False)
+
     def _answer(
         self,
         context: grpc.ServicerContext,
@@ -94,6 +117,8 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
             return work(started + budget)
         except InvalidRequestError as exc:
             _abort(context, grpc.StatusCode[exc.grpc_code], _count_invalid(exc))
+        except DecisionError as exc:  # raised on purpose, with a message written for the caller
+            _abort(context, grpc.StatusCode[exc.grpc_code], str(exc))
         except Exception as exc:
             _abort(context, grpc.StatusCode.INTERNAL, _internal_message(exc))
         finally:
@@ -112,6 +137,26 @@ class DecisionServicer(pb_grpc.DecisionServiceServicer):
             code = grpc.StatusCode[exc.grpc_code].value[0]
             return pb.DecideBatchResult(error=pb.DecideError(code=code, message=_count_invalid(exc), field=exc.field))
         return pb.DecideBatchResult(response=convert.response_to_pb(decision))
+
+    def _record(self, request: pb.RecordEventsRequest) -> pb.RecordEventsResponse:
+        """Validate each event; record the good ones, name each bad one with its position."""
+        if not 1 <= len(request.events) <= MAX_BATCH:
+            raise InvalidRequestError("events", f"send between 1 and {MAX_BATCH} events")
+        now = self._clock()
+        events: list[Event] = []
+        errors: list[pb.EventError] = []
+        for index, message in enumerate(request.events):
+            try:
+                event = convert.event_from_pb(message, now)
+                validate_event(event, now)
+            except InvalidRequestError as exc:
+                errors.append(pb.EventError(index=index, field=exc.field, message=_count_invalid(exc)))
+                continue
+            events.append(event)
+        recorded = self._profiles.record(events)
+        return pb.RecordEventsResponse(
+            accepted=recorded.accepted, without_consent=recorded.without_consent, errors=errors
+        )
 
     def _report(self, request: pb.ReportOutcomeRequest) -> pb.ReportOutcomeResponse:
         outcome = convert.outcome_from_pb(request)

@@ -10,8 +10,9 @@ import difflib
 import math
 import re
 from collections.abc import Collection
+from datetime import datetime, timedelta
 
-from decision.domain import Outcome, Request
+from decision.domain import EVENT_TYPES, Event, Outcome, Request
 from decision.errors import InvalidRequestError
 
 MAX_ID_CHARS = 128
@@ -60,12 +61,15 @@ def _require_id(field: str, value: str) -> None:
 
 def _check_context(request: Request) -> None:
     context = request.context
-    region = context.region
-    if region and not (len(region) == 2 and region.isascii() and region.isalpha() and region.isupper()):
-        raise InvalidRequestError("context.region", "must be an ISO 3166-1 alpha-2 code such as 'DE'")
+    _check_region(context.region)
     for name in ("device", "channel", "locale"):
         if len(getattr(context, name)) > MAX_CONTEXT_CHARS:
             raise InvalidRequestError(f"context.{name}", f"longer than {MAX_CONTEXT_CHARS} characters")
+
+
+def _check_region(region: str) -> None:
+    if region and not (len(region) == 2 and region.isascii() and region.isalpha() and region.isupper()):
+        raise InvalidRequestError("context.region", "must be an ISO 3166-1 alpha-2 code such as 'DE'")
 
 
 def _check_cart(request: Request) -> None:
@@ -110,3 +114,36 @@ def validate_outcome(outcome: Outcome, outcome_types: Collection[str]) -> None:
         raise InvalidRequestError("value", f"must be a finite number between 0 and {MAX_OUTCOME_VALUE:g}")
     if len(outcome.user_id) > MAX_ID_CHARS:
         raise InvalidRequestError("user_id", f"longer than {MAX_ID_CHARS} characters")
+
+
+#: How far ahead of the server's clock an event may claim to be (clients' clocks drift).
+MAX_EVENT_SKEW = timedelta(minutes=5)
+
+
+def validate_event(event: Event, now: datetime) -> None:
+    """Raise InvalidRequestError for the first field of a recorded event that breaks a limit."""
+    _require_id("user_id", event.user_id)
+    if event.event_type not in EVENT_TYPES:
+        close = difflib.get_close_matches(event.event_type[:64], EVENT_TYPES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InvalidRequestError("event_type", f"unknown type{hint}; one of {', '.join(EVENT_TYPES)}")
+    if len(event.content_id) > MAX_ID_CHARS:
+        raise InvalidRequestError("content_id", f"longer than {MAX_ID_CHARS} characters")
+    if not event.content_id and event.event_type in ("click", "add_to_cart", "remove_from_cart"):
+        raise InvalidRequestError("content_id", f"required for {event.event_type}")
+    for name, value in (("category", event.category), ("placement", event.placement)):
+        if len(value) > MAX_CONTEXT_CHARS:
+            raise InvalidRequestError(name, f"longer than {MAX_CONTEXT_CHARS} characters")
+    if not math.isfinite(event.value) or not 0 <= event.value <= MAX_OUTCOME_VALUE:
+        raise InvalidRequestError("value", f"must be a finite number between 0 and {MAX_OUTCOME_VALUE:g}")
+    if event.occurred_at > now + MAX_EVENT_SKEW:
+        raise InvalidRequestError("occurred_at", "more than 5 minutes in the future (check the client's clock)")
+    _check_region(event.region)
+    for name, value in (("context.device", event.device), ("context.channel", event.channel)):
+        if len(value) > MAX_CONTEXT_CHARS:
+            raise InvalidRequestError(name, f"longer than {MAX_CONTEXT_CHARS} characters")
+
+
+def validate_user_id(user_id: str) -> None:
+    """The one field a Forget request has."""
+    _require_id("user_id", user_id)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from decision.conditions.fields import ATTRIBUTE_PREFIX, FieldType
-from decision.domain import Request
+from decision.domain import Request, Segment
 
 Fact = str | float | bool
 NOW_KEY = "now"
@@ -25,7 +25,9 @@ LIVE_KEY = "live"
 MAX_STRING = 256
 NUMBER_CLAMP = 1e15
 _EXACT_BELOW = 2.0**30
-Getter = Callable[[Request, datetime], object]
+#: The user's segment, looked up only when a referenced field needs it (it needs the profile).
+UserSegment = Callable[[], Segment | None]
+Getter = Callable[[Request, datetime, UserSegment], object]
 Cleaner = Callable[[object], Fact | None]
 
 
@@ -45,30 +47,52 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _idle_minutes(request: Request, now: datetime) -> object:
+def _no_segment() -> Segment | None:
+    return None
+
+
+#: For callers without a user (file tests without one, tools): `user.*` fields are then missing.
+NO_SEGMENT: UserSegment = _no_segment
+
+
+def _idle_minutes(request: Request, now: datetime, user: UserSegment) -> object:
     updated = request.cart.updated_at
     if updated is None:
         return None
     return (_aware(now) - _aware(updated)).total_seconds() / 60.0
 
 
-def _client_hour(request: Request, now: datetime) -> object:
+def _client_hour(request: Request, now: datetime, user: UserSegment) -> object:
     moment = request.context.client_time
     return None if moment is None else float(moment.hour)
 
 
+def _segment_field(name: str) -> Getter:
+    """A getter for one field of the user's segment (None, i.e. missing, without one)."""
+
+    def read(request: Request, now: datetime, user: UserSegment) -> object:
+        segment = user()
+        return None if segment is None else getattr(segment, name)
+
+    return read
+
+
 _GETTERS: dict[str, Getter] = {
-    "placement": lambda r, n: r.placement,
-    "context.region": lambda r, n: r.context.region,
-    "context.device": lambda r, n: r.context.device,
-    "context.channel": lambda r, n: r.context.channel,
-    "context.locale": lambda r, n: r.context.locale,
+    "placement": lambda r, n, u: r.placement,
+    "context.region": lambda r, n, u: r.context.region,
+    "context.device": lambda r, n, u: r.context.device,
+    "context.channel": lambda r, n, u: r.context.channel,
+    "context.locale": lambda r, n, u: r.context.locale,
     "context.client_hour": _client_hour,
-    "cart.item_count": lambda r, n: r.cart.item_count,
-    "cart.value": lambda r, n: r.cart.value,
-    "cart.currency": lambda r, n: r.cart.currency,
+    "cart.item_count": lambda r, n, u: r.cart.item_count,
+    "cart.value": lambda r, n, u: r.cart.value,
+    "cart.currency": lambda r, n, u: r.cart.currency,
     "cart.idle_minutes": _idle_minutes,
-    "consent": lambda r, n: r.consent,
+    "consent": lambda r, n, u: r.consent,
+    "user.segment": _segment_field("name"),
+    "user.rfm.recency": _segment_field("recency"),
+    "user.rfm.frequency": _segment_field("frequency"),
+    "user.rfm.monetary": _segment_field("monetary"),
 }
 
 
@@ -76,7 +100,7 @@ def getter(field: str) -> Getter:
     """The function reading `field` from a request (attributes by key)."""
     if field.startswith(ATTRIBUTE_PREFIX):
         key = field[len(ATTRIBUTE_PREFIX) :]
-        return lambda r, n: r.attributes.get(key)
+        return lambda r, n, u: r.attributes.get(key)
     return _GETTERS[field]
 
 
@@ -144,11 +168,14 @@ def slot(key: str, field: str, kind: FieldType | None) -> Slot:
     return Slot(key, getter(field), cleaner(kind))
 
 
-def build(request: Request, now: datetime, slots: tuple[Slot, ...]) -> dict[str, Fact]:
-    """The event for one decision: typed facts for the used fields, plus now and a marker."""
+def build(request: Request, now: datetime, slots: tuple[Slot, ...], user: UserSegment = NO_SEGMENT) -> dict[str, Fact]:
+    """The event for one decision: typed facts for the used fields, plus now and a marker.
+
+    `user` gives the user's segment; it is called only if a `user.*` field is used.
+    """
     facts: dict[str, Fact] = {LIVE_KEY: True, NOW_KEY: now_seconds(now)}
     for key, read, clean in slots:
-        value = clean(read(request, now))
+        value = clean(read(request, now, user))
         if value is not None:
             facts[key] = value
     return facts

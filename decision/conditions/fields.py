@@ -41,6 +41,10 @@ _FIXED = (
     Field("cart.currency", FieldType.STRING, "ISO currency code of cart.value"),
     Field("cart.idle_minutes", FieldType.NUMBER, "minutes since the cart last changed, at now"),
     Field("consent", FieldType.BOOL, "true if the user consented to personalization"),
+    Field("user.segment", FieldType.STRING, "the user's behavioural segment (training segments); needs consent"),
+    Field("user.rfm.recency", FieldType.NUMBER, "recency quintile 1-5 (5 = most recent); needs consent"),
+    Field("user.rfm.frequency", FieldType.NUMBER, "frequency quintile 1-5 (5 = most frequent); needs consent"),
+    Field("user.rfm.monetary", FieldType.NUMBER, "monetary quintile 1-5 (5 = highest spend); needs consent"),
 )
 FIELDS: dict[str, Field] = {f.name: f for f in _FIXED}
 ATTRIBUTE_PREFIX = "attributes."

@@ -7,9 +7,11 @@ Strict typing is deliberate: YAML 1.1 turns `NO` into a boolean and `1.10` into 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+
+from decision.domain import Segment
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 Version = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")]
@@ -48,6 +50,21 @@ class CartModel(StrictModel):
     idle_minutes: float | None = None
 
 
+class UserModel(StrictModel):
+    """The user's segment and RFM scores, as the service's segment model would give them."""
+
+    segment: str | None = None
+    rfm: dict[Literal["recency", "frequency", "monetary"], Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=dict
+    )
+
+    def as_segment(self) -> Segment | None:
+        if self.segment is None:
+            return None
+        rfm = self.rfm
+        return Segment(self.segment, rfm.get("recency", 0), rfm.get("frequency", 0), rfm.get("monetary", 0))
+
+
 class RequestModel(StrictModel):
     placement: str
     user_id: str = "test-user"
@@ -55,3 +72,4 @@ class RequestModel(StrictModel):
     cart: CartModel = CartModel()
     attributes: dict[str, str | float | bool] = {}
     consent: bool = False
+    user: UserModel | None = None

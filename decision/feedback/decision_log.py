@@ -110,6 +110,10 @@ def record_for(decision: Decision, context: RequestContext, pseudonymize: Pseudo
     profile = context.profile_if_looked_up
     if profile is not None:
         record["profile_as_of"] = profile.as_of
+    if request.consent:  # the segment needs the profile: none without consent
+        segment = context.segment  # computed here, on the writer thread, if no tier asked
+        if segment is not None:
+            record["segment"] = segment.name
     return record
 
 

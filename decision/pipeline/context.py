@@ -101,6 +101,10 @@ class RequestContext:
             segment = self._segment = self._sources.segments.assign(self.profile, self.now)
         return segment  # type: ignore[return-value]
 
+    def segment_of(self) -> Segment | None:
+        """`segment` as a call (for conditions, which ask only when a rule uses a user field)."""
+        return self.segment
+
     @property
     def segment_if_assigned(self) -> Segment | None:
         """The segment if a tier asked for it (for the decision log, which must not compute it)."""

@@ -11,6 +11,8 @@ figures"). Frozen objects are still freed by reference counting
 when they are dropped; only reference cycles among them wait for a collection that
 never comes, so the young generations are collected first and the call is made only
 when a long-lived value (ruleset, model, catalog, profiles) has just been published.
+That makes a published value that holds reference cycles a leak once it is replaced:
+keep them cycle-free (docs/hazards.md#engine-reload has the rules engine's case).
 
 The youngest generation is collected every 700 net allocations by default: every few
 dozen decisions here, because the decisions waiting for the decision-log writer (up to 64,
@@ -43,7 +45,8 @@ def freeze_long_lived() -> None:
     with _lock:
         gc.collect(_YOUNGEST_TWO)
         gc.freeze()
-        log.debug("heap frozen: %d objects out of the collector's full passes", gc.get_freeze_count())
+        if log.isEnabledFor(logging.DEBUG):  # counting walks every frozen object
+            log.debug("heap frozen: %d objects out of the collector's full passes", gc.get_freeze_count())
 
 
 YOUNG_THRESHOLD = 10_000  # net allocations between collections of the youngest generation

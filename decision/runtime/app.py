@@ -10,10 +10,12 @@ import gc
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
 from decision import metrics
+from decision.domain import Outcome
 from decision.feedback.decision_log import DecisionLog
 from decision.feedback.outcomes import OutcomeLog, OutcomeRecorder
 from decision.pipeline.context import Sources
@@ -26,7 +28,11 @@ from decision.runtime.tiers import build_tiers
 from decision.settings import Settings
 from decision.sources.catalog import Catalog
 from decision.sources.features import FEATURE_SET_VERSION
-from decision.sources.profiles import ProfileStore, SnapshotProfiles
+from decision.sources.forgotten import ForgottenFile
+from decision.sources.live import LiveProfiles, LocalProfiles, event_of_outcome
+from decision.sources.profiles import ProfileStore
+from decision.sources.redis_profiles import RedisForgotten, RedisProfiles
+from decision.sources.segments import ModelSegments, SegmentModel
 from decision.tiers.model.pool import pool_from_settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +48,18 @@ class App:
         self.profiles = WatchedFile(settings.profiles_path, load_profiles, "profile snapshot", log_reasons=False)
         secret = settings.user_key.get_secret_value() if settings.user_key else None
         self.pseudonymize = load_pseudonymizer(settings.user_key_path, secret)
-        self.sources = Sources(self.catalog, SnapshotProfiles(self.profiles, self.pseudonymize))
+        shared = settings.shared_state_url is not None
+        self.forgotten: ForgottenFile | RedisForgotten = (
+            RedisForgotten.connect(settings) if shared else ForgottenFile(settings.forgotten_path)
+        )
+        backend = (
+            RedisProfiles.connect(settings)
+            if shared
+            else LocalProfiles(settings.profile_max_users, settings.profile_ttl_seconds)
+        )
+        self.live = LiveProfiles(self.profiles, self.pseudonymize, backend, self.forgotten)
+        self.segment_model = WatchedFile(settings.segments_path, SegmentModel.load, "segment model")
+        self.sources = Sources(self.catalog, self.live, ModelSegments(self.segment_model))
         self.models = pool_from_settings(settings)
         self.tiers = build_tiers(settings.tiers, settings, self.sources, self.models)
         self.decision_log = (
@@ -58,6 +75,7 @@ class App:
         for tier in self.tiers:
             if isinstance(tier, OutcomeObserver):
                 self.outcomes.add_listener(tier.on_outcome)
+        self.outcomes.add_listener(self._outcome_to_profile)
         self._metrics_server: WSGIServer | None = None
         self._gc_thresholds: tuple[int, int, int] | None = None  # restored by stop()
 
@@ -84,6 +102,8 @@ class App:
                 feedback.start()
         self.catalog.start()
         self.profiles.start()
+        self.segment_model.start()
+        self.forgotten.start()
         self._metrics_server = metrics.serve_metrics(self.settings.metrics_port)
         self.models.start()
         readiness = _Readiness(len(self.tiers), on_ready)
@@ -101,6 +121,8 @@ class App:
         self.models.stop()
         self.catalog.stop()
         self.profiles.stop()
+        self.segment_model.stop()
+        self.forgotten.stop()
         for feedback in (self.decision_log, self.outcome_log):
             if feedback is not None:
                 feedback.close()
@@ -108,6 +130,12 @@ class App:
             self._metrics_server.shutdown()
         if self._gc_thresholds is not None:
             gc.set_threshold(*self._gc_thresholds)
+
+    def _outcome_to_profile(self, outcome: Outcome, received_at: datetime) -> None:
+        """An outcome that names its (consenting) user updates their live profile too."""
+        event = event_of_outcome(outcome, received_at, self.catalog.current)
+        if event is not None:
+            self.live.record((event,))
 
 
 class _Readiness:

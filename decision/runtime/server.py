@@ -21,11 +21,12 @@ from grpc_reflection.v1alpha import reflection
 
 from decision.api.servicer import DecisionServicer
 from decision.feedback.outcomes import OutcomeRecorder
-from decision.pipeline.decider import UTC_NOW, Decider
+from decision.pipeline.decider import Decider
 from decision.privacy import UserKeyError
 from decision.runtime.app import App
 from decision.runtime.tiers import TierConfigError
 from decision.settings import Settings
+from decision.sources.live import LiveProfiles
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 
@@ -62,12 +63,13 @@ class RunningServer:
 
 
 def build_server(
-    settings: Settings, decider: Decider, outcomes: OutcomeRecorder | None = None, reuse_port: bool = False
+    settings: Settings,
+    decider: Decider,
+    outcomes: OutcomeRecorder,
+    profiles: LiveProfiles,
+    reuse_port: bool = False,
 ) -> RunningServer:
-    """Create and start the server on `settings.listen`; health starts NOT_SERVING.
-
-    Without an `outcomes` recorder, reported outcomes are accepted and counted but not logged.
-    """
+    """Create and start the server on `settings.listen`; health starts NOT_SERVING."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="decide"),
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
@@ -75,9 +77,7 @@ def build_server(
         # port must fail loudly, not silently take half the traffic.
         options=[("grpc.so_reuseport", int(reuse_port))],
     )
-    if outcomes is None:
-        outcomes = OutcomeRecorder(None, UTC_NOW, settings.outcome_types)
-    servicer = DecisionServicer(decider, outcomes, settings.decide_timeout_ms / 1000)
+    servicer = DecisionServicer(decider, outcomes, profiles, settings.decide_timeout_ms / 1000)
     pb_grpc.add_DecisionServiceServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     for name in HEALTH_SERVICES:
@@ -99,7 +99,7 @@ def serve(settings: Settings, reuse_port: bool = False) -> int:
         app = App(settings)
     except (TierConfigError, UserKeyError) as exc:
         raise ServeError(str(exc)) from exc
-    running = build_server(settings, app.decider, app.outcomes, reuse_port)
+    running = build_server(settings, app.decider, app.outcomes, app.live, reuse_port)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -123,7 +123,7 @@ def to_json(p: Profile) -> dict[str, Any]:
     row.update({name: getattr(p, name).isoformat() for name in _TIMES})
     row["last_purchase"] = p.last_purchase.isoformat() if p.last_purchase else None
     row.update({name: getattr(p, name) for name in _INTS})
-    row["monetary"] = p.monetary
+    row["monetary"] = round(p.monetary, 6)
     row["last_content"] = p.last_content
     row["content_clicks"] = dict(p.content_clicks)
     row["category_views"] = dict(p.category_views)
@@ -149,33 +149,37 @@ def _header(path: Path, line: str) -> dict[str, Any]:
 
 def _parse(path: Path, line_no: int, line: str) -> Profile:
     try:
-        row = json.loads(line)
-        last_purchase = row["last_purchase"]
-        return Profile(
-            user_id=_str(row["user_key"]),
-            as_of=datetime.fromisoformat(row["as_of"]),
-            first_seen=datetime.fromisoformat(row["first_seen"]),
-            last_seen=datetime.fromisoformat(row["last_seen"]),
-            session_start=datetime.fromisoformat(row["session_start"]),
-            last_purchase=datetime.fromisoformat(last_purchase) if last_purchase else None,
-            events=_int(row["events"]),
-            sessions=_int(row["sessions"]),
-            session_events=_int(row["session_events"]),
-            views=_int(row["views"]),
-            clicks=_int(row["clicks"]),
-            carts=_int(row["carts"]),
-            purchases=_int(row["purchases"]),
-            monetary=_money(row["monetary"]),
-            last_content=_str(row["last_content"]),
-            content_clicks=_counts(row["content_clicks"]),
-            category_views=_counts(row["category_views"]),
-        )
+        return from_json(json.loads(line))
     except json.JSONDecodeError as exc:
         raise ProfileStoreError(f"{path}: line {line_no}: not valid JSON ({exc.msg})") from exc
     except KeyError as exc:
         raise ProfileStoreError(f"{path}: line {line_no}: missing field {exc.args[0]!r}") from exc
     except (TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ProfileStoreError(f"{path}: line {line_no}: bad value ({exc})") from exc
+
+
+def from_json(row: dict[str, Any]) -> Profile:
+    """A profile from the JSON object `to_json` writes; KeyError, TypeError or ValueError if it is not one."""
+    last_purchase = row["last_purchase"]
+    return Profile(
+        user_id=_str(row["user_key"]),
+        as_of=datetime.fromisoformat(row["as_of"]),
+        first_seen=datetime.fromisoformat(row["first_seen"]),
+        last_seen=datetime.fromisoformat(row["last_seen"]),
+        session_start=datetime.fromisoformat(row["session_start"]),
+        last_purchase=datetime.fromisoformat(last_purchase) if last_purchase else None,
+        events=_int(row["events"]),
+        sessions=_int(row["sessions"]),
+        session_events=_int(row["session_events"]),
+        views=_int(row["views"]),
+        clicks=_int(row["clicks"]),
+        carts=_int(row["carts"]),
+        purchases=_int(row["purchases"]),
+        monetary=_money(row["monetary"]),
+        last_content=_str(row["last_content"]),
+        content_clicks=_counts(row["content_clicks"]),
+        category_views=_counts(row["category_views"]),
+    )
 
 
 def _str(value: Any) -> str:

@@ -871,3 +871,195 @@ class ReportOutcomeResult(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_result) -> _WhichOneofReturnType_result | None: ...
 
 Global___ReportOutcomeResult: _TypeAlias = ReportOutcomeResult  # noqa: Y015
+
+@_typing.final
+class Event(_message.Message):
+    """One thing a user did."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    EVENT_TYPE_FIELD_NUMBER: _builtins.int
+    CONTENT_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    PLACEMENT_FIELD_NUMBER: _builtins.int
+    PERSONALIZATION_CONSENT_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Pseudonymous user id. Required; at most 128 characters."""
+    event_type: _builtins.str
+    """"view", "click", "add_to_cart", "remove_from_cart" or "purchase". Required."""
+    content_id: _builtins.str
+    """The content or product concerned; required for click, add_to_cart and
+    remove_from_cart; at most 128 characters.
+    """
+    category: _builtins.str
+    """Its category (e.g. "shoes"); at most 64 characters."""
+    value: _builtins.float
+    """Money for add_to_cart, remove_from_cart and purchase; finite, >= 0, at
+    most 1e9.
+    """
+    placement: _builtins.str
+    """The placement a clicked content was shown in; at most 64 characters."""
+    personalization_consent: Global___Consent.ValueType
+    """The user's personalization consent: without it the event changes nothing."""
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp:
+        """When it happened; unset means now. Between the years 2000 and 2100, and
+        not more than 5 minutes ahead of the server's clock.
+        """
+
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """Where it happened (region, device, channel)."""
+
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        event_type: _builtins.str = ...,
+        content_id: _builtins.str = ...,
+        category: _builtins.str = ...,
+        value: _builtins.float = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        context: Global___Context | None = ...,
+        placement: _builtins.str = ...,
+        personalization_consent: Global___Consent.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "content_id", b"content_id", "context", b"context", "event_type", b"event_type", "occurred_at", b"occurred_at", "personalization_consent", b"personalization_consent", "placement", b"placement", "user_id", b"user_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Event: _TypeAlias = Event  # noqa: Y015
+
+@_typing.final
+class RecordEventsRequest(_message.Message):
+    """Events to record, 1-1,000, in any order (each applies at its own time)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___Event]: ...
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___Event] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordEventsRequest: _TypeAlias = RecordEventsRequest  # noqa: Y015
+
+@_typing.final
+class RecordEventsResponse(_message.Message):
+    """What was done with the events."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    WITHOUT_CONSENT_FIELD_NUMBER: _builtins.int
+    ERRORS_FIELD_NUMBER: _builtins.int
+    accepted: _builtins.int
+    """Events that updated a profile."""
+    without_consent: _builtins.int
+    """Events left out because the user has not consented to personalization."""
+    @_builtins.property
+    def errors(self) -> _containers.RepeatedCompositeFieldContainer[Global___EventError]:
+        """Events refused, each with its position in the request and the field."""
+
+    def __init__(
+        self,
+        *,
+        accepted: _builtins.int = ...,
+        without_consent: _builtins.int = ...,
+        errors: _abc.Iterable[Global___EventError] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "errors", b"errors", "without_consent", b"without_consent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordEventsResponse: _TypeAlias = RecordEventsResponse  # noqa: Y015
+
+@_typing.final
+class EventError(_message.Message):
+    """Why one event of a RecordEventsRequest was refused."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_FIELD_NUMBER: _builtins.int
+    FIELD_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    index: _builtins.int
+    """Its 0-based position in RecordEventsRequest.events."""
+    field: _builtins.str
+    """The offending field, e.g. "value"."""
+    message: _builtins.str
+    """Human-readable reason."""
+    def __init__(
+        self,
+        *,
+        index: _builtins.int = ...,
+        field: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field", b"field", "index", b"index", "message", b"message"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EventError: _TypeAlias = EventError  # noqa: Y015
+
+@_typing.final
+class ForgetRequest(_message.Message):
+    """A user to forget."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Pseudonymous user id. Required; at most 128 characters."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ForgetRequest: _TypeAlias = ForgetRequest  # noqa: Y015
+
+@_typing.final
+class ForgetResponse(_message.Message):
+    """The answer to a ForgetRequest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HAD_PROFILE_FIELD_NUMBER: _builtins.int
+    had_profile: _builtins.bool
+    """True when this server held a live profile or a snapshot profile for the user."""
+    def __init__(
+        self,
+        *,
+        had_profile: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["had_profile", b"had_profile"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ForgetResponse: _TypeAlias = ForgetResponse  # noqa: Y015

@@ -58,6 +58,16 @@ class DecisionServiceStub:
                 request_serializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchRequest.SerializeToString,
                 response_deserializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchResponse.FromString,
                 _registered_method=True)
+        self.RecordEvents = channel.unary_unary(
+                '/decision.v1.DecisionService/RecordEvents',
+                request_serializer=decision_dot_v1_dot_decision__service__pb2.RecordEventsRequest.SerializeToString,
+                response_deserializer=decision_dot_v1_dot_decision__service__pb2.RecordEventsResponse.FromString,
+                _registered_method=True)
+        self.Forget = channel.unary_unary(
+                '/decision.v1.DecisionService/Forget',
+                request_serializer=decision_dot_v1_dot_decision__service__pb2.ForgetRequest.SerializeToString,
+                response_deserializer=decision_dot_v1_dot_decision__service__pb2.ForgetResponse.FromString,
+                _registered_method=True)
 
 
 class DecisionServiceServicer:
@@ -104,6 +114,25 @@ class DecisionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordEvents(self, request, context):
+        """Record what users did (views, clicks, carts, purchases), so that their
+        next decision sees it at once, without waiting for a retrain. Events
+        without personalization consent change nothing personal. A bad entry gets
+        its own error and does not fail the others.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Forget(self, request, context):
+        """Remove a user from the live profiles and from the profile snapshot (for
+        good: a later snapshot training writes leaves them out too). Needs the
+        admin scope when tokens are on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DecisionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +155,16 @@ def add_DecisionServiceServicer_to_server(servicer, server):
                     servicer.ReportOutcomeBatch,
                     request_deserializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchRequest.FromString,
                     response_serializer=decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchResponse.SerializeToString,
+            ),
+            'RecordEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordEvents,
+                    request_deserializer=decision_dot_v1_dot_decision__service__pb2.RecordEventsRequest.FromString,
+                    response_serializer=decision_dot_v1_dot_decision__service__pb2.RecordEventsResponse.SerializeToString,
+            ),
+            'Forget': grpc.unary_unary_rpc_method_handler(
+                    servicer.Forget,
+                    request_deserializer=decision_dot_v1_dot_decision__service__pb2.ForgetRequest.FromString,
+                    response_serializer=decision_dot_v1_dot_decision__service__pb2.ForgetResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -240,6 +279,60 @@ class DecisionService:
             '/decision.v1.DecisionService/ReportOutcomeBatch',
             decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchRequest.SerializeToString,
             decision_dot_v1_dot_decision__service__pb2.ReportOutcomeBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/decision.v1.DecisionService/RecordEvents',
+            decision_dot_v1_dot_decision__service__pb2.RecordEventsRequest.SerializeToString,
+            decision_dot_v1_dot_decision__service__pb2.RecordEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Forget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/decision.v1.DecisionService/Forget',
+            decision_dot_v1_dot_decision__service__pb2.ForgetRequest.SerializeToString,
+            decision_dot_v1_dot_decision__service__pb2.ForgetResponse.FromString,
             options,
             channel_credentials,
             insecure,

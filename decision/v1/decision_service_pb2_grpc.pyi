@@ -63,6 +63,17 @@ class DecisionServiceStub:
     """Report many outcomes in one call; a bad entry gets its own error and does
     not fail the others.
     """
+    RecordEvents: _grpc.UnaryUnaryMultiCallable[_decision_service_pb2.RecordEventsRequest, _decision_service_pb2.RecordEventsResponse]
+    """Record what users did (views, clicks, carts, purchases), so that their
+    next decision sees it at once, without waiting for a retrain. Events
+    without personalization consent change nothing personal. A bad entry gets
+    its own error and does not fail the others.
+    """
+    Forget: _grpc.UnaryUnaryMultiCallable[_decision_service_pb2.ForgetRequest, _decision_service_pb2.ForgetResponse]
+    """Remove a user from the live profiles and from the profile snapshot (for
+    good: a later snapshot training writes leaves them out too). Needs the
+    admin scope when tokens are on.
+    """
 
 @_typing.type_check_only
 class DecisionServiceAsyncStub(DecisionServiceStub):
@@ -92,6 +103,17 @@ class DecisionServiceAsyncStub(DecisionServiceStub):
     ReportOutcomeBatch: _aio.UnaryUnaryMultiCallable[_decision_service_pb2.ReportOutcomeBatchRequest, _decision_service_pb2.ReportOutcomeBatchResponse]  # type: ignore[assignment]
     """Report many outcomes in one call; a bad entry gets its own error and does
     not fail the others.
+    """
+    RecordEvents: _aio.UnaryUnaryMultiCallable[_decision_service_pb2.RecordEventsRequest, _decision_service_pb2.RecordEventsResponse]  # type: ignore[assignment]
+    """Record what users did (views, clicks, carts, purchases), so that their
+    next decision sees it at once, without waiting for a retrain. Events
+    without personalization consent change nothing personal. A bad entry gets
+    its own error and does not fail the others.
+    """
+    Forget: _aio.UnaryUnaryMultiCallable[_decision_service_pb2.ForgetRequest, _decision_service_pb2.ForgetResponse]  # type: ignore[assignment]
+    """Remove a user from the live profiles and from the profile snapshot (for
+    good: a later snapshot training writes leaves them out too). Needs the
+    admin scope when tokens are on.
     """
 
 class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -143,6 +165,29 @@ class DecisionServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_decision_service_pb2.ReportOutcomeBatchResponse, _abc.Awaitable[_decision_service_pb2.ReportOutcomeBatchResponse]]:
         """Report many outcomes in one call; a bad entry gets its own error and does
         not fail the others.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordEvents(
+        self,
+        request: _decision_service_pb2.RecordEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_decision_service_pb2.RecordEventsResponse, _abc.Awaitable[_decision_service_pb2.RecordEventsResponse]]:
+        """Record what users did (views, clicks, carts, purchases), so that their
+        next decision sees it at once, without waiting for a retrain. Events
+        without personalization consent change nothing personal. A bad entry gets
+        its own error and does not fail the others.
+        """
+
+    @_abc_1.abstractmethod
+    def Forget(
+        self,
+        request: _decision_service_pb2.ForgetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_decision_service_pb2.ForgetResponse, _abc.Awaitable[_decision_service_pb2.ForgetResponse]]:
+        """Remove a user from the live profiles and from the profile snapshot (for
+        good: a later snapshot training writes leaves them out too). Needs the
+        admin scope when tokens are on.
         """
 
 def add_DecisionServiceServicer_to_server(servicer: DecisionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -18,7 +18,7 @@ from bench.load import GRPC_HEADERS, LoadError, Target, run_h2load
 from bench.servers import running
 
 REPO = Path(__file__).resolve().parents[2]
-DECIDE_CASES = ("decide_rule", "decide_model", "report_outcome", "decide_batch")
+DECIDE_CASES = ("decide_rule", "decide_model", "report_outcome", "record_events", "decide_batch")
 
 
 def test_tiny_run_measures_ceiling_and_decide_and_reports_a_missing_peer(tmp_path: Path) -> None:

@@ -7,16 +7,16 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from decision.runtime.server import SERVICE_NAME, build_server
+from decision.runtime.server import SERVICE_NAME
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 from tests.conftest import is_serving
-from tests.fakes import decider
+from tests.fakes import decider, serve
 
 
 def test_health_is_not_serving_until_ready_then_serving_then_not_on_drain(settings: Settings) -> None:
-    running = build_server(settings, decider(placements=settings.placements))
+    running = serve(settings, decider(placements=settings.placements))
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = health_pb2_grpc.HealthStub(channel)
@@ -49,4 +49,4 @@ def test_reflection_lists_and_describes_the_service(channel: grpc.Channel) -> No
     assert {SERVICE_NAME, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= services
     file = database.FindFileContainingSymbol(SERVICE_NAME)
     methods = {m.name for m in file.service[0].method}
-    assert methods == {"Decide", "DecideBatch", "ReportOutcome", "ReportOutcomeBatch"}
+    assert methods == {"Decide", "DecideBatch", "ReportOutcome", "ReportOutcomeBatch", "RecordEvents", "Forget"}

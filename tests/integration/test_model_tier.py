@@ -109,7 +109,7 @@ def _serve(tmp_path: Path, world: World, **overrides: object) -> Iterator[Served
     }
     settings = Settings(**(fields | overrides))  # type: ignore[arg-type]
     app = App(settings)
-    running = build_server(settings, app.decider)
+    running = build_server(settings, app.decider, app.outcomes, app.live)
     app.start(running.mark_serving)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:

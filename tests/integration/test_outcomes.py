@@ -42,7 +42,7 @@ def serving(tmp_path: Path, **overrides: object) -> Iterator[tuple[App, RunningS
     }
     settings = Settings(**(fields | overrides))  # type: ignore[arg-type]
     app = App(settings)
-    running = build_server(settings, app.decider, app.outcomes)
+    running = build_server(settings, app.decider, app.outcomes, app.live)
     app.start(running.mark_serving)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:

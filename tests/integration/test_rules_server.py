@@ -40,7 +40,7 @@ def _start(rules_dir: Path) -> tuple[App, RunningServer]:
         listen="127.0.0.1:0", metrics_port=0, decision_log_path=None, rules_path=rules_dir, rules_poll_seconds=0.05
     )
     app = App(settings)
-    running = build_server(settings, app.decider)
+    running = build_server(settings, app.decider, app.outcomes, app.live)
     app.start(running.mark_serving)
     return app, running
 

@@ -10,17 +10,16 @@ from pathlib import Path
 import grpc
 import pytest
 
-from decision.runtime.server import build_server
 from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
-from tests.fakes import BlockingTier, decider
+from tests.fakes import BlockingTier, decider, serve
 from tests.integration.serving import start_server
 
 
 def test_drain_lets_in_flight_calls_finish_and_refuses_new_ones(settings: Settings) -> None:
     model = BlockingTier()
-    running = build_server(settings, decider(model, placements=settings.placements))
+    running = serve(settings, decider(model, placements=settings.placements))
     running.mark_serving()
     target = f"127.0.0.1:{running.port}"
     with grpc.insecure_channel(target) as channel:
@@ -44,7 +43,7 @@ def test_drain_lets_in_flight_calls_finish_and_refuses_new_ones(settings: Settin
 
 def test_a_call_past_its_deadline_is_deadline_exceeded_and_the_server_stays_healthy(settings: Settings) -> None:
     model = BlockingTier()
-    running = build_server(settings, decider(model, placements=settings.placements))
+    running = serve(settings, decider(model, placements=settings.placements))
     running.mark_serving()
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:

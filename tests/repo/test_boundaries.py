@@ -86,7 +86,9 @@ def test_lleaves_only_in_the_compiler_child_and_the_loader() -> None:
     }
 
 
-@pytest.mark.parametrize("module", ["features.py", "profiles.py", "catalog.py"])
+@pytest.mark.parametrize(
+    "module", ["features.py", "profiles.py", "catalog.py", "segments.py", "segment_features.py", "segment_file.py"]
+)
 def test_serving_side_sources_need_only_stdlib_and_numpy(module: str) -> None:
     roots = {name.split(".")[0] for name in imported_modules(DECISION / "sources" / module)}
     assert roots - sys.stdlib_module_names - {"numpy", "decision"} == set()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from decision.domain import Cart, Context, Request
-from decision.sources.features import FEATURE_NAMES, vector
+from decision.sources.features import FEATURE_NAMES, SESSION_GAP_SECONDS, vector
 from decision.sources.profiles import ProfileStore, write_snapshot
 from training.features import Dataset, build, snapshot_time
 from training.io import Inputs
@@ -158,3 +158,14 @@ def test_tiny_logs(inputs: Inputs, n: int) -> None:
     dataset, profiles = build(events, inputs.catalog)
     assert dataset.X.shape[1] == len(FEATURE_NAMES)
     assert len(profiles) == 1
+
+
+def test_sessions_split_at_the_session_gap_whatever_the_timestamp_unit(inputs: Inputs) -> None:
+    """The replay's seconds must be real seconds: counted in microseconds/1e9, every gap
+    looked 1,000 times shorter and a user's 16 sessions collapsed into one."""
+    _, profiles = build(inputs.events, inputs.catalog)
+    stamps = inputs.events.groupby("user_id")["timestamp"]
+    expected = stamps.apply(lambda t: 1 + int((t.diff() > pd.Timedelta(seconds=SESSION_GAP_SECONDS)).sum()))
+    got = {p.user_id: p.sessions for p in profiles}
+    assert max(got.values()) > 1
+    assert got == {str(user): int(n) for user, n in expected.items()}

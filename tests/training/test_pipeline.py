@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
 from mlflow import MlflowClient
 
+from decision.domain import Context, Decision, Item, Outcome, Provenance, Request, Source
+from decision.feedback.decision_log import DecisionLog
+from decision.feedback.outcomes import OutcomeLog
+from decision.pipeline.context import RequestContext
+from decision.sources.catalog import Catalog
 from decision.sources.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from decision.sources.profiles import ProfileStore
+from tests.fakes import no_sources
+from tests.training.conftest import TEST_KEYS
 from training.cli import main
 from training.fastpath import sqlite_alias
 from training.io import DataPaths
-from training.pipeline import TrainConfig, TrainResult, evaluate_registered, train
+from training.pipeline import TrainConfig, TrainResult, evaluate_registered, prepare, train
 from training.promote import Verdict, promote
+from training.served.join import JoinOptions, join_files
+from training.served.tables import items_path, write_table
 from training.workflow import run_bootstrap
 
 NAME = "nbc_test"
@@ -210,3 +221,58 @@ def test_cli(story: Story, world_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(main, ["promote", "--tracking-uri", story.uri, "--model-name", "nope"])
     assert result.exit_code == 1
     assert "no registered model 'nope'" in result.output
+
+
+def served_joined_table(world_dir: Path, folder: Path) -> tuple[Path, list[str], int]:
+    """Decisions for two known users and one new user, logged and keyed by the service's own writers,
+    each clicked on its first item; plus one decision without consent. Returns the table, the raw
+    user ids and how many consented clicks on catalog content it holds."""
+    raw = pd.read_parquet(world_dir / "events.parquet", columns=["user_id"])["user_id"].astype(str)
+    users = [raw.iloc[0], raw.iloc[-1], "u-only-served"]
+    content = Catalog.load(world_dir / "catalog.json").content_ids
+    decisions = DecisionLog(folder / "decisions.jsonl", TEST_KEYS, flush_interval=60.0)
+    outcomes = OutcomeLog(folder / "outcomes.jsonl", flush_interval=60.0)
+    decisions.start()
+    outcomes.start()
+    when = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for i, user in enumerate([*users, "u-no-consent"]):
+        decided = when + timedelta(minutes=i)
+        shown = Decision(
+            f"d{i}",
+            f"r{i}",
+            Source.MODEL,
+            (Item(content[i], 0.9, 1), Item(content[i + 1], 0.1, 2)),
+            Provenance(model_name="nbc", model_version="1", tier="model"),
+            decided,
+        )
+        request = Request(user, "home_banner", context=Context("DE", "mobile", "web"), consent=user != "u-no-consent")
+        decisions.record(shown, RequestContext(request, decided, None, 2, no_sources()))
+        click = Outcome(f"d{i}", "click", content[i], 0.0, decided + timedelta(seconds=20), f"d{i}|click")
+        outcomes.append((click, decided + timedelta(seconds=21)))
+    assert decisions.close()
+    assert outcomes.close()
+    joined = join_files([decisions.path], [outcomes.path], JoinOptions())
+    out = write_table(joined.decisions, folder / "joined.parquet")
+    write_table(joined.items, items_path(out))
+    return out, users, len(users)
+
+
+def test_served_traffic_adds_training_decisions_keyed_once(story: Story, world_dir: Path, tmp_path: Path) -> None:
+    joined, users, served_clicks = served_joined_table(world_dir, tmp_path)
+    cfg = TrainConfig(paths=DataPaths.in_dir(world_dir), profiles_out=tmp_path / "plain.jsonl", progress=False)
+    plain = prepare(cfg)
+    served_cfg = dataclasses.replace(cfg, profiles_out=tmp_path / "served.jsonl", served=(joined,))
+    result = train(dataclasses.replace(served_cfg, tracking_uri=story.uri, rounds=1, register=False))
+    with_served = result.prepared
+    assert len(with_served.dataset) == len(plain.dataset) + served_clicks
+    assert (
+        with_served.inputs.keyed_events == 2 * len(users) + served_clicks
+    )  # two views per consented decision, a click
+    assert with_served.profiles == plain.profiles + 1  # the user only served traffic knows
+    snapshot = (tmp_path / "served.jsonl").read_text(encoding="utf-8")
+    assert not any(f'"{user}"' in snapshot for user in users)
+    assert f'"user_key":"{TEST_KEYS("u-only-served")}"' in snapshot
+    assert TEST_KEYS(TEST_KEYS(users[0])) not in snapshot
+    assert result.registered.run_id is not None
+    run = client(story).get_run(result.registered.run_id)
+    assert run.data.params["events_served"] == str(2 * len(users) + served_clicks)

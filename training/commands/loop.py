@@ -1,8 +1,9 @@
-"""`training simulate`: drive a running server with synthetic users whose behaviour is known."""
+"""`training simulate|join|kpi`: drive a server with known users, match outcomes to decisions, report KPIs."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -64,3 +65,93 @@ def simulate(
         target, decisions, seed, plants, max_seconds, out, users, users_from_dir, consent_share,
         world_seed, batch_size, max_results, click.echo,
     )  # fmt: skip
+
+
+@click.command()
+@click.option(
+    "--decisions",
+    multiple=True,
+    default=("var/decisions*.jsonl",),
+    show_default=True,
+    metavar="PATH|GLOB",
+    help="Decision log files or globs, repeatable; every file is read before joining.",
+)
+@click.option(
+    "--outcomes",
+    multiple=True,
+    default=("var/outcomes*.jsonl",),
+    show_default=True,
+    metavar="PATH|GLOB",
+    help="Outcome log files or globs, repeatable.",
+)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("var/joined.parquet"), show_default=True)
+@click.option("--items-out", type=click.Path(path_type=Path), help="Item table (default <out stem>.items.parquet).")
+@click.option(
+    "--summary-out", type=click.Path(path_type=Path), help="What could not be joined (default <out stem>.summary.json)."
+)
+@click.option(
+    "--window-minutes",
+    type=click.FloatRange(0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Attribution window.",
+)
+@click.option(
+    "--skew-minutes",
+    type=click.FloatRange(0),
+    default=5.0,
+    show_default=True,
+    help="Outcomes up to this long before their decision still count (client clocks).",
+)
+@click.option("--reward", type=click.Choice(["click", "conversion", "revenue"]), default="click", show_default=True)
+@click.option(
+    "--default-reward",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Reward of a decision with no outcome in its window (nan = unknown).",
+)
+@click.option(
+    "--outcome-time",
+    type=click.Choice(["occurred", "received"]),
+    default="occurred",
+    show_default=True,
+    help="occurred: the client's time (else the server's); received: the server's only.",
+)
+@friendly
+def join(
+    decisions: tuple[str, ...],
+    outcomes: tuple[str, ...],
+    out: Path,
+    items_out: Path | None,
+    summary_out: Path | None,
+    window_minutes: float,
+    skew_minutes: float,
+    reward: Literal["click", "conversion", "revenue"],
+    default_reward: float,
+    outcome_time: Literal["occurred", "received"],
+) -> None:
+    """Match outcomes to the decisions they followed: one row per decision (and per shown item), Parquet."""
+    from training.served.command import run_join
+
+    run_join(
+        decisions, outcomes, out, items_out, summary_out, window_minutes, skew_minutes, reward,
+        default_reward, outcome_time, echo=click.echo,
+    )  # fmt: skip
+
+
+@click.command()
+@click.option("--joined", type=click.Path(path_type=Path), default=Path("var/joined.parquet"), show_default=True)
+@click.option("--html", type=click.Path(path_type=Path), default=Path("var/reports/kpi.html"), show_default=True)
+@click.option(
+    "--by",
+    multiple=True,
+    type=click.Choice(["tier", "rule", "model", "placement", "segment", "arm"]),
+    help="Breakdowns, repeatable (default: all).",
+)
+@friendly
+def kpi(joined: Path, html: Path, by: tuple[str, ...]) -> None:
+    """Decisions, click and conversion rates and revenue per decision, with intervals, per tier, rule, model..."""
+    from training.served.command import run_kpi
+
+    run_kpi(joined, html, by or ("tier", "rule", "model", "placement", "segment", "arm"), echo=click.echo)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 import grpc
@@ -104,7 +104,9 @@ def decide_request(ask: Ask) -> pb.DecideRequest:
         request.cart.value = moment.cart_value
         request.cart.currency = CURRENCY
         if moment.cart_idle_minutes is not None:
-            request.cart.updated_at.FromDatetime(moment.at - timedelta(minutes=moment.cart_idle_minutes))
+            # The server measures cart idle time on its own clock, so the cart's time is on it too.
+            idle = timedelta(minutes=moment.cart_idle_minutes)
+            request.cart.updated_at.FromDatetime(datetime.now(UTC) - idle)
     return request
 
 

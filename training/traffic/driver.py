@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tqdm import tqdm
@@ -163,18 +163,20 @@ def outcome_reports(user: SimUser, moment: Moment, answer: Answer, reaction: Rea
     if not answer.items:
         return []
     d = answer.decision_id
+    # Outcomes are joined to decisions on the server's clock; the simulated moment only shapes behaviour.
+    shown_at = answer.decided_at or datetime.now(UTC)
 
     def report(kind: str, content_id: str, at: datetime, key: str, value: float = 0.0) -> OutcomeReport:
         return OutcomeReport(d, kind, content_id, at, key, value, user.user_id if user.consent else "", user.consent)
 
-    reports = [report("impression", "", moment.at, f"sim|{d}|impression")]  # no content: the whole answer was shown
+    reports = [report("impression", "", shown_at, f"sim|{d}|impression")]  # no content: the whole answer was shown
     for item, clicked in zip(answer.items, reaction.clicked, strict=True):
         if clicked:
             reports.append(
-                report("click", item.content_id, moment.at + CLICK_DELAY, f"sim|{d}|click|{item.content_id}")
+                report("click", item.content_id, shown_at + CLICK_DELAY, f"sim|{d}|click|{item.content_id}")
             )
     if reaction.converted_rank is not None:
         content_id = answer.items[reaction.converted_rank - 1].content_id
-        at = moment.at + CONVERSION_DELAY
+        at = shown_at + CONVERSION_DELAY
         reports.append(report("conversion", content_id, at, f"sim|{d}|conversion", reaction.value))
     return reports

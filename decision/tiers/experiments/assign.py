@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime
 from typing import NamedTuple
 
 from decision.conditions import facts
 from decision.conditions.evaluate import truth
-from decision.domain import Request
 from decision.pipeline.context import RequestContext
 from decision.sources.features import epoch
 from decision.tiers.experiments.allocation import ArmProbabilities
@@ -106,15 +104,15 @@ def _exclusion(experiment: CompiledExperiment, context: RequestContext, now: flo
         segment = context.segment
         if segment is None or segment.name not in experiment.segments:
             return "segment not targeted"
-    if experiment.condition is not None and not _holds(experiment, request, context.now):
+    if experiment.condition is not None and not _holds(experiment, context):
         return "condition does not hold"
     return None
 
 
-def _holds(experiment: CompiledExperiment, request: Request, now: datetime) -> bool:
+def _holds(experiment: CompiledExperiment, context: RequestContext) -> bool:
     """The targeting condition on the request's typed facts; unknown (a missing field) is no."""
     assert experiment.condition is not None
-    found = facts.build(request, now, experiment.slots)
+    found = facts.build(context.request, context.now, experiment.slots, context.segment_of)
     return truth(experiment.condition, found, str) is True
 
 

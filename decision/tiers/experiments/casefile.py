@@ -43,19 +43,20 @@ class _NoProfiles:
 
 
 class _FixedSegment:
-    def __init__(self, name: str | None) -> None:
-        self._segment = Segment(name) if name else None
+    def __init__(self, segment: Segment | None) -> None:
+        self._segment = segment
 
     def assign(self, profile: Profile | None, now: datetime) -> Segment | None:
         return self._segment
 
 
 def context_for(case: Case) -> RequestContext:
-    """The request context a case describes (its segment, if given, stands in for a segment model)."""
+    """The request context a case describes (its `user`, if given, stands in for a segment model)."""
     spec = case.spec
     now = cases.case_now(spec.now)
     request = cases.to_request(spec.request, now, spec.name)
-    sources = Sources(_NoCatalog(), _NoProfiles(), _FixedSegment(spec.segment))
+    user = spec.request.user
+    sources = Sources(_NoCatalog(), _NoProfiles(), _FixedSegment(user.as_segment() if user is not None else None))
     return RequestContext(request, now, None, 1, sources)
 
 

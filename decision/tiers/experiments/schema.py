@@ -115,7 +115,6 @@ class ExpectModel(StrictModel):
 class CaseModel(StrictModel):
     name: Short
     now: Instant | None = None
-    segment: Short | None = None
     request: RequestModel
     expect: ExpectModel
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from decision.conditions import facts
+from decision.conditions.facts import NO_SEGMENT, UserSegment
 from decision.domain import Request
 from decision.tiers.rules.compiled import CompiledRuleset
 from decision.tiers.rules.engine import ENGINE, Loaded
@@ -34,15 +35,15 @@ class ActiveRuleset:
     def name(self) -> str:
         return f"rules@{self.compiled.content_hash[:12]}"
 
-    def event(self, request: Request, now: datetime) -> dict[str, facts.Fact]:
-        return facts.build(request, now, self.compiled.slots)
+    def event(self, request: Request, now: datetime, user: UserSegment = NO_SEGMENT) -> dict[str, facts.Fact]:
+        return facts.build(request, now, self.compiled.slots, user)
 
-    def evaluate(self, request: Request, now: datetime) -> RuleOutcome:
+    def evaluate(self, request: Request, now: datetime, user: UserSegment = NO_SEGMENT) -> RuleOutcome:
         """Run the engine; the outcome names this version whatever happens elsewhere.
 
         Raises RetiredError if this version was unloaded meanwhile (the caller retries).
         """
-        rule_id = self.fire(self.event(request, now))
+        rule_id = self.fire(self.event(request, now, user))
         return self._no_match if rule_id is None else self._outcomes[rule_id]
 
     def fire(self, event: dict[str, facts.Fact]) -> str | None:

@@ -47,7 +47,9 @@ def check(spec: CaseModel, outcome: RuleOutcome) -> str:
 
 
 def run_case(active: ActiveRuleset, case: Case) -> CaseResult:
-    outcome = active.evaluate(to_request(case.spec), case_now(case.spec))
+    user = case.spec.request.user
+    segment = user.as_segment() if user is not None else None
+    outcome = active.evaluate(to_request(case.spec), case_now(case.spec), lambda: segment)
     why = check(case.spec, outcome)
     return CaseResult(case, not why, why)
 

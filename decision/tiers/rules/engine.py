@@ -7,7 +7,7 @@ makes the misuses impossible (each hazard is described in docs/hazards.md, secti
 - every engine call under one lock: two threads posting at once crash it (engine-threads);
 - every post matches, because the compiler adds a catch-all rule, and every match is
   completed at once, so each event is consumed and the session holds nothing afterwards;
-- one session per loaded chunk, reused for every decision, and never `delete_state`:
+- one session per loaded chunk, reused for every decision, and no `delete_state` between them:
   the textbook recipe (a fresh session id per decision, deleted after it) is safe
   but costly here. Creating a session allocates and initialises its pools (state.c
   createStateNode: 16 message nodes of ~9 KB, 8 KB of frame indexes per beta node), so
@@ -24,7 +24,13 @@ makes the misuses impossible (each hazard is described in docs/hazards.md, secti
   (error 303: deleting it aborts the process). The next post opens a new session. Such
   sessions leak, so a ruleset that keeps failing is quarantined long before the limit;
 - each ruleset version registered under its own name, superseded versions detached from the
-  Host and freed with `durable_rules_engine.delete_ruleset` (engine-reload);
+  Host and freed with `durable_rules_engine.delete_ruleset` (engine-reload). That call frees
+  the ruleset but not the state of its sessions, so the live session's state is deleted
+  first; safe, because its last post completed, which leaves no action context behind
+  (engine-no-match-free). Abandoned sessions are never deleted (see above) and leak;
+- every rule of every version shares one action Promise: durable wraps each rule's action in a
+  Promise that refers to itself, so a Promise per rule left a reference cycle per rule that the
+  heap freeze at publish kept for ever once the version was dropped (engine-reload);
 - actions are never run: `fire` asks the engine which rule matched, so nothing can raise
   inside the engine and be swallowed; the required `run` takes one parameter (engine-actions);
 - events are built by `facts.py` (typed, finite, bounded; engine-malformed-events); engine
@@ -66,6 +72,7 @@ class Loaded:
         self.name = name
         self.handle = handle  # the engine's, valid until unload
         self.session = session  # reused for every post until the engine refuses one
+        self.session_in_engine = False  # the engine holds `session`, its last post completed
         self.retired = False
         self.refused = 0
 
@@ -78,6 +85,9 @@ def _action(c: Any) -> None:
     """The `run` durable-rules requires per rule; never called: `fire` reads the rule name
     from the engine itself. One parameter, as two would make durable treat it as async
     (docs/hazards.md#engine-actions)."""
+
+
+_ACTION = durable.engine.Promise(_action)  # shared, so no version leaves a Promise cycle behind
 
 
 class Engine:
@@ -98,7 +108,7 @@ class Engine:
         """Register a definition under a fresh name `label#n`; raises RuleEngineError."""
         rules = copy.deepcopy(dict(definition))  # the engine deletes 'run' from what it gets
         for rule in rules.values():
-            rule["run"] = _action
+            rule["run"] = _ACTION  # durable keeps a Promise it is given instead of wrapping a new one
         with self._lock:
             name = f"{label}#{next(self._names)}"
             host = self._ensure_host()
@@ -119,6 +129,8 @@ class Engine:
             ruleset = host._ruleset_directory.pop(loaded.name, None)
             if ruleset is not None:
                 host._ruleset_list.remove(ruleset)
+                if loaded.session_in_engine:  # delete_ruleset would leave the session's state behind
+                    durable_rules_engine.delete_state(ruleset._handle, loaded.session)
                 durable_rules_engine.delete_ruleset(ruleset._handle)
 
     def fire(self, loaded: Loaded, event: Mapping[str, Fact]) -> str | None:
@@ -136,8 +148,7 @@ class Engine:
             try:
                 fired = _post(loaded.handle, orjson.dumps({**event, "sid": loaded.session}).decode())
             except Exception as exc:
-                loaded.refused += 1
-                loaded.session = self._new_session()  # the old one is abandoned: see the module docstring
+                self._abandon_session(loaded)
                 log.error(
                     "durable-rules refused an event for %s (%s, %s)",
                     loaded.name,
@@ -146,13 +157,19 @@ class Engine:
                 )
                 raise RuleEngineError("the rule engine refused the event") from None
             if len(fired) != 1:  # a leftover event in the session would show up here
-                loaded.refused += 1  # counts towards quarantine: abandoned sessions leak
-                loaded.session = self._new_session()
+                self._abandon_session(loaded)
                 raise RuleEngineError(f"expected one action, got {len(fired)}")
+            loaded.session_in_engine = True
         return None if fired[0] == CATCH_ALL else fired[0]
 
     def _new_session(self) -> str:
         return f"d{next(self._sids)}"
+
+    def _abandon_session(self, loaded: Loaded) -> None:
+        """Post to a fresh session from now on; the old one leaks (see the module docstring)."""
+        loaded.refused += 1  # counts towards quarantine
+        loaded.session = self._new_session()
+        loaded.session_in_engine = False
 
     def live_names(self) -> list[str]:
         """Registered ruleset names (for tests and status)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from decision import metrics
 from decision.conditions.errors import SpecFileError
+from decision.conditions.facts import NO_SEGMENT, UserSegment
 from decision.conditions.loader import spec_files
 from decision.domain import Request
 from decision.reload.hotswap import HotSwap
@@ -152,14 +153,14 @@ class RulesetStore:
         current = self._swap.current
         return current.compiled.version if current else ""
 
-    def evaluate(self, request: Request, now: datetime) -> RuleOutcome | None:
+    def evaluate(self, request: Request, now: datetime, user: UserSegment = NO_SEGMENT) -> RuleOutcome | None:
         """The active ruleset's outcome; None only before any version is active."""
         for _ in range(3):
             active = self._swap.current
             if active is None:
                 return None
             try:
-                return active.evaluate(request, now)
+                return active.evaluate(request, now, user)
             except RetiredError:
                 continue  # swapped and unloaded while we waited: the new one is current
         raise RuleEngineError("ruleset kept changing during evaluation")

@@ -35,7 +35,7 @@ class RulesTier:
         self._answers: dict[tuple[str, str | None, int], Answer] = {}
 
     def decide(self, context: RequestContext) -> TierResult:
-        outcome = self.store.evaluate(context.request, context.now)
+        outcome = self.store.evaluate(context.request, context.now, context.segment_of)
         if outcome is None:
             return FallbackReason.NO_RULESET
         if outcome.rule_id is not None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
 import pytest
 
+from decision.tiers.model import compile_child
 from decision.tiers.model import compiled as compiled_module
 from decision.tiers.model.artifact import LocalModel, file_sha256
 from decision.tiers.model.candidate import compiled, prepare
@@ -20,6 +22,18 @@ from decision.tiers.model.compiled import OBJECT_FILE, TOLERANCE, compile_for
 from decision.tiers.model.errors import ModelLoadError, PredictionError
 from decision.tiers.model.ranker import Ranker, predict_array
 from tests.decision.tiers.model import builders
+
+
+@pytest.fixture(autouse=True)
+def _child_import_blocks_stay_in_the_test() -> Iterator[None]:
+    """compile_model blocks lightgbm's optional imports (sys.modules[name] = None), meant for its
+    child process; run here, that left e.g. polars and matplotlib unimportable for every later
+    test in the session (scikit-learn then failed on sys.modules['polars'] being None)."""
+    absent = [name for name in compile_child._OPTIONAL if name not in sys.modules]
+    yield
+    for name in absent:
+        if name in sys.modules and sys.modules[name] is None:
+            del sys.modules[name]
 
 
 def _spec(model: LocalModel, tolerance: float = TOLERANCE) -> dict[str, object]:

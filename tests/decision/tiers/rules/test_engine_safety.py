@@ -79,7 +79,7 @@ def test_rule_tier_survives_malloc_perturb() -> None:
             "-p",
             "no:cacheprovider",
             "-k",
-            "not perturb and not many_distinct",
+            "not perturb and not many_distinct and not thousand_reloads",
             "-m",
             "not slow",
             "-x",

@@ -157,6 +157,28 @@ def test_one_session_serves_every_decision_and_a_refused_one_is_abandoned() -> N
     engine.unload(loaded)
 
 
+def test_unload_deletes_only_a_session_whose_last_post_completed() -> None:
+    """delete_ruleset leaves session state behind, so unload deletes it first, but only when
+    the engine holds it cleanly: a session never posted to does not exist (error 309) and a
+    refused one may be half-built (deleting it can abort the process)."""
+    engine = Engine()
+    definition = {CATCH_ALL: {"all": [{"m": {"$ex": {"live": 1}}}], "pri": 0}}
+    never_posted = engine.load("fresh", definition)
+    assert not never_posted.session_in_engine
+    engine.unload(never_posted)
+    served = engine.load("served", definition)
+    assert engine.fire(served, {"live": True}) is None
+    assert served.session_in_engine
+    engine.unload(served)
+    refused = engine.load("refused", definition)
+    assert engine.fire(refused, {"live": True}) is None
+    with pytest.raises(RuleEngineError, match="refused the event"):
+        engine.fire(refused, {"live": True, "x": 1e300})
+    assert not refused.session_in_engine
+    engine.unload(refused)
+    assert not {served.name, refused.name, never_posted.name} & set(engine.live_names())
+
+
 @pytest.mark.parametrize(
     ("value", "kind", "expected"),
     [

@@ -1,0 +1,1 @@
+"""Micro-segments discovered from behaviour: point-in-time features, RFM scores, k-means, names, report."""

@@ -1,0 +1,77 @@
+"""Choosing k: silhouette per k (the highest wins) and how stable each k's clustering is.
+
+Stability: k-means is fitted on `bootstrap` resamples of the users (drawn with replacement);
+for every pair of resamples, both fitted models label the users the two resamples share and
+the adjusted Rand index compares those labelings. 1 means every resample finds the same
+segments; values near 0 mean the segments are an accident of the sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from threadpoolctl import threadpool_limits
+
+from training.segments.clustering import THREADS, kmeans
+
+#: Silhouette costs O(n²): above this many users it is computed on a seeded sample of them.
+SILHOUETTE_SAMPLE = 5_000
+
+
+@dataclass(frozen=True)
+class KScore:
+    k: int
+    silhouette: float
+    stability: float  # mean ARI over resample pairs; NaN without resamples
+    stability_min: float
+    inertia: float
+    labels: np.ndarray = field(repr=False, compare=False)  # (users,) this k's k-means labels
+
+
+def sweep(
+    z: np.ndarray,
+    k_range: Sequence[int],
+    seed: int,
+    bootstrap: int,
+    progress: Callable[[int], object] = lambda n: None,
+) -> list[KScore]:
+    """One KScore per k that leaves at least two users per cluster on average."""
+    usable = [k for k in k_range if 2 <= k <= len(z) // 2]
+    if not usable:
+        raise ValueError(f"no k in {list(k_range)} fits {len(z)} users; use k >= 2 and at least 2 users per cluster")
+    sample = min(len(z), SILHOUETTE_SAMPLE)
+    scores = []
+    for k in usable:
+        with threadpool_limits(limits=THREADS):
+            model = kmeans(k, seed).fit(z)
+        silhouette = float(silhouette_score(z, model.labels_, sample_size=sample, random_state=seed))
+        mean, low = stability(z, k, seed, bootstrap)
+        scores.append(KScore(k, silhouette, mean, low, float(model.inertia_), model.labels_))
+        progress(1)
+    return scores
+
+
+def best(scores: Sequence[KScore]) -> KScore:
+    """The highest silhouette; the smaller k on a tie (fewer segments are easier to act on)."""
+    return max(scores, key=lambda s: (s.silhouette, -s.k))
+
+
+def stability(z: np.ndarray, k: int, seed: int, bootstrap: int) -> tuple[float, float]:
+    """(mean, min) ARI between the clusterings of resample pairs, on the users both contain."""
+    if bootstrap < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    fits = []
+    with threadpool_limits(limits=THREADS):
+        for b in range(bootstrap):
+            rows = rng.integers(0, len(z), len(z))
+            fits.append((np.unique(rows), kmeans(k, seed + b).fit(z[rows])))
+    aris = []
+    for (rows_a, model_a), (rows_b, model_b) in combinations(fits, 2):
+        common = z[np.intersect1d(rows_a, rows_b, assume_unique=True)]
+        aris.append(adjusted_rand_score(model_a.predict(common), model_b.predict(common)))
+    return float(np.mean(aris)), float(np.min(aris))

@@ -1,0 +1,1 @@
+"""Served traffic, offline: the decision and outcome logs joined, turned into training events and KPIs."""
