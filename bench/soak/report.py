@@ -40,8 +40,8 @@ def verdict_frame(found: Sequence[Flatness], targets: Mapping[str, int], counts:
                 "change %": 100 * f.change,
                 "growth KiB": f.growth_kib_per_unit,
                 "per": UNITS[f.name],
-                "threads Q2>Q4": f"{f.q2.threads:.0f} > {f.q4.threads:.0f}" if f.complete else "",
-                "fds Q2>Q4": f"{f.q2.fds:.0f} > {f.q4.fds:.0f}" if f.complete else "",
+                "threads Q2->Q4": f"{f.q2.threads:.0f} -> {f.q4.threads:.0f}" if f.complete else "",
+                "fds Q2->Q4": f"{f.q2.fds:.0f} -> {f.q4.fds:.0f}" if f.complete else "",
                 "verdict": shown,
             }
         )
