@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 from pathlib import Path
 
 from bench.soak.world import REPO
@@ -84,7 +85,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     # One server process and two CPUs: the server and the loads each get a core of their own.
     args.pin = args.processes == 1 and len(os.sched_getaffinity(0)) >= 2
+    args.git_commit = _git_commit()  # now: the checkout may change while a long soak runs
     return args
+
+
+def _git_commit() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or "?"
 
 
 def targets(args: argparse.Namespace) -> dict[str, int]:

@@ -11,7 +11,7 @@ import re
 import threading
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _LINE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -27,11 +27,13 @@ class ServerState:
     model_version: str | None
     model_scorer: str | None
     models_loaded: int
+    fallbacks: dict[str, int] = field(default_factory=dict)  # decision_fallbacks_total by reason
 
 
 def parse(text: str) -> ServerState:
     """The figures the soak waits on, from a Prometheus text exposition."""
     counters: dict[tuple[str, str], float] = {}
+    fallbacks: dict[str, int] = {}
     ruleset = model = scorer = None
     for line in text.splitlines():
         match = _LINE.match(line)
@@ -41,6 +43,8 @@ def parse(text: str) -> ServerState:
         labels = dict(_LABEL.findall(match["labels"] or ""))
         if name in ("decision_rules_reloads_total", "decision_model_reloads_total"):
             counters[name, labels.get("result", "")] = value
+        elif name == "decision_fallbacks_total":
+            fallbacks[labels.get("reason", "")] = int(value)
         elif name == "decision_ruleset_active_info" and value == 1:
             ruleset = labels.get("version")
         elif name == "decision_model_active_info" and value == 1:
@@ -52,6 +56,7 @@ def parse(text: str) -> ServerState:
         model_version=model,
         model_scorer=scorer,
         models_loaded=int(counters.get(("decision_model_reloads_total", "success"), 0)),
+        fallbacks=fallbacks,
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from bench.soak import report
 from bench.soak.drive import Soaked
 from bench.soak.options import EXIT_FAILED, EXIT_NOT_FLAT
 from bench.soak.verdict import MIN_COUNT_GROWTH, Flatness, frame, quarter_table, verdicts
-from bench.soak.world import REPO
 
 
 def headline(args: argparse.Namespace, started: float, load_before: list[float]) -> str:
@@ -24,11 +22,8 @@ def headline(args: argparse.Namespace, started: float, load_before: list[float])
         if args.pin
         else f"--processes {args.processes}, not pinned"
     )
-    commit = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
     return (
-        f"soak {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started))}, git {commit or '?'}, "
+        f"soak {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started))}, git {args.git_commit}, "
         f"{os.cpu_count()} CPUs, {where}, load avg {load_before[0]:.1f}->{loadavg()[0]:.1f}, "
         f"{time.time() - started:,.0f} s; rules poll {args.rules_poll_seconds:g} s, model poll "
         f"{args.model_poll_seconds:g} s, compile timeout {args.model_compile_timeout_seconds:g} s, "
@@ -97,7 +92,11 @@ def notes(args: argparse.Namespace, soaked: Soaked) -> list[str]:
         )
     if soaked.traffic is not None and soaked.traffic.counts.unexpected():
         answers = dict(soaked.traffic.counts.answers)
-        found.append(f"Decisions not answered by the tier their request was meant for (not errors): {answers}")
+        reasons = [state.fallbacks for state in soaked.last_states]
+        found.append(
+            f"Decisions not answered by the tier their request was meant for (not errors): {answers}; "
+            f"the server's fallback reasons (decision_fallbacks_total): {reasons}"
+        )
     refused = sum(state.rules_refused for state in soaked.last_states)
     if refused:
         found.append(f"The server refused {refused} rule-folder states (seen half-written); each was then activated.")
@@ -144,6 +143,7 @@ def _document(
         else {"calls": traffic.calls, "outcomes": traffic.outcomes, "answers": dict(traffic.answers)},
         "errors": dict(soaked.errors()),
         "rules_refused_by_server": sum(state.rules_refused for state in soaked.last_states),
+        "server_fallbacks": [state.fallbacks for state in soaked.last_states],
         "alias_retries": soaked.swaps.alias_retries if soaked.swaps else 0,
         "quarters": report.records(quarters),
         "verdicts": report.records(table),

@@ -15,6 +15,8 @@ decision_ruleset_active_info{version="2026.11.25-1+soak.b",hash="94cb90c8"} 1.0
 decision_model_active_info{name="next_best_content",version="2",scorer="lightgbm"} 1.0
 decision_model_reloads_total{result="success"} 7.0
 decision_model_reloads_total{result="refused"} 1.0
+decision_fallbacks_total{reason="NO_RULE_MATCHED"} 40.0
+decision_fallbacks_total{reason="DEADLINE"} 3.0
 decision_rpc_latency_seconds_bucket{le="0.005",method="Decide"} 12.0
 """
 
@@ -27,6 +29,7 @@ def test_parse_reads_the_active_versions_and_the_counters() -> None:
         model_version="2",
         model_scorer="lightgbm",
         models_loaded=7,
+        fallbacks={"NO_RULE_MATCHED": 40, "DEADLINE": 3},
     )
 
 
