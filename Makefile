@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MALLOC_MMAP_THRESHOLD_ := 16777216
 export MALLOC_TRIM_THRESHOLD_ := 67108864
 
-.PHONY: help venv run test lint format typecheck redis-server pytest test-slow data proto bench bench-overload bench-training profile clean
+.PHONY: help venv run test lint format typecheck redis-server pytest test-slow data proto bench bench-overload bench-training soak profile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ proto: venv ## regenerate decision/v1 from protos/
 
 bench-training: venv ## training time and peak memory at 100k and 1M events (several minutes)
 	$(BIN)/python bench/training_bench.py
+
+soak: venv ## memory over 10^6 decisions, 10^4 rule reloads, 10^3 model swaps on a real server (about 35 minutes here; writes bench/results/soak/)
+	$(BIN)/python -m bench.soak $(SOAK_FLAGS)
 
 profile: venv ## where Decide spends its time under load (py-spy; writes bench/results/profile-*)
 	$(BIN)/training bootstrap

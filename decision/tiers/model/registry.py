@@ -8,11 +8,14 @@ become RegistryError with the URI's credentials removed.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shutil
 import tempfile
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from decision.tiers.model.artifact import LocalModel, ModelRef, read_local_model
 from decision.tiers.model.errors import RegistryError
@@ -88,9 +91,7 @@ class RegistryClient:
             raise RegistryError(f"{what}: cannot write to {dest_dir} ({exc.strerror})") from None
         try:
             uri = self._mlflow().get_model_version_download_uri(ref.name, ref.version)
-            local = _import_mlflow().artifacts.download_artifacts(
-                artifact_uri=uri, dst_path=str(target), tracking_uri=self._uri
-            )
+            local = _download_all(uri, target, self._uri)
         except Exception as exc:
             shutil.rmtree(target, ignore_errors=True)
             raise self._error(what, exc) from None
@@ -106,13 +107,37 @@ class RegistryClient:
         return RegistryError(f"{what} at {self.safe_uri}: {type(exc).__name__}: {first}")
 
 
+def _download_all(uri: str, target: Path, tracking_uri: str) -> str:
+    """Every artifact under `uri` into `target`; returns the local path.
+
+    MLflow gives each artifact repository a thread pool it never shuts down, and the
+    repository sits in a reference cycle. In a busy server it reaches the collector's oldest
+    generation before the download ends, the heap is frozen after the swap
+    (decision/reload/heap.py), and its threads would live on: 3 per model swap. So the
+    repository is ours to close.
+    """
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    # As mlflow.artifacts.download_artifacts does: the repository at the parent, the last part
+    # as the path, so a missing version folder is an error rather than an empty download.
+    parsed = urlparse(uri)
+    parent, name = posixpath.split(parsed.path.rstrip("/"))
+    repository: Any = get_artifact_repository(parsed._replace(path=parent).geturl(), tracking_uri=tracking_uri)
+    try:
+        return str(repository.download_artifacts(name, dst_path=str(target)))
+    finally:
+        pool = getattr(repository, "thread_pool", None)
+        if isinstance(pool, Executor):
+            pool.shutdown(wait=False)
+
+
 def _import_mlflow() -> Any:
     """MLflow, imported on first use in the caller's thread: the import takes seconds, which
     must not count against a registry call's deadline, and a process without a registry
     never pays for it."""
     import mlflow
-    import mlflow.artifacts
     import mlflow.exceptions
+    import mlflow.store.artifact.artifact_repository_registry
 
     return mlflow
 

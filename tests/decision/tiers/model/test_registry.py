@@ -44,6 +44,46 @@ def test_resolve_and_download_read_the_contract(registry: Registry, tmp_path: Pa
     assert len(local.sha256) == 64
 
 
+def test_downloads_leave_no_thread_behind_when_the_heap_is_frozen(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow gives every artifact repository a thread pool it never shuts down, and the
+    repository sits in a reference cycle. In a busy server the repository has reached the
+    oldest generation by the time the download ends (here: a full collection during the
+    download), the server freezes its heap after each swap, so the cycle is never collected
+    and its threads live on: 3 threads per model swap, found by the soak."""
+    import gc
+
+    from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
+
+    from decision.reload.heap import freeze_long_lived
+
+    download = LocalArtifactRepository.download_artifacts
+
+    def download_while_the_collector_runs(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        gc.collect()  # everything alive now, this repository too, moves to the oldest generation
+        return download(self, *args, **kwargs)
+
+    monkeypatch.setattr(LocalArtifactRepository, "download_artifacts", download_while_the_collector_runs)
+    registry.set_alias(registry.register())
+    client = RegistryClient(registry.uri, timeout_s=30)
+    ref = client.resolve(registry.name, "champion")
+    assert ref is not None
+
+    def mlflow_threads() -> int:
+        return sum(t.name.startswith("Mlflow") for t in threading.enumerate())
+
+    client.download(ref, tmp_path / "cache")  # the first one imports and warms MLflow
+    before = mlflow_threads()
+    try:
+        for _ in range(5):
+            client.download(ref, tmp_path / "cache")
+            freeze_long_lived()
+    finally:
+        gc.unfreeze()
+    wait_until(lambda: mlflow_threads() <= before, timeout_s=5)
+
+
 def test_missing_alias_or_model_resolves_to_none(registry: Registry) -> None:
     registry.set_alias(registry.register())
     client = RegistryClient(registry.uri, timeout_s=30)

@@ -1,0 +1,1 @@
+"""The soak: a real `decision serve` under weeks' worth of traffic, rule reloads and model swaps, memory watched."""
