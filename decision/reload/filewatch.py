@@ -35,6 +35,7 @@ class WatchedFile(Generic[T]):
         self._poll = poll_seconds
         self._swap: HotSwap[T] = HotSwap()
         self._seen: tuple[int, int] | None = None
+        self._missing = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -47,10 +48,12 @@ class WatchedFile(Generic[T]):
         try:
             stat = self._path.stat()
         except OSError:
-            if self._seen is not None or self._swap.current is None:
+            if not self._missing:  # once per disappearance, not at every poll
                 log.warning("%s %s is missing; %s", self._what, self._path, self._fallback())
+            self._missing = True
             self._seen = None
             return
+        self._missing = False
         signature = (stat.st_mtime_ns, stat.st_size)
         if signature == self._seen:
             return
