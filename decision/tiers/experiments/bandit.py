@@ -103,6 +103,7 @@ class BanditState:
         self._lock = threading.Lock()
         self._experiments: dict[str, CompiledExperiment] = {}
         self._vectors: dict[tuple[str, str], ArmProbabilities] = {}
+        self._declared: dict[str, ArmProbabilities] = {}  # each experiment's weights, until a refresh
         self._recent: OrderedDict[str, Exposure] = OrderedDict()  # this process's decisions
         self._counted: set[str] = set()  # decisions whose success was counted (once each)
         self._deltas: dict[StatsKey, Delta] = {}
@@ -116,11 +117,12 @@ class BanditState:
         """The adaptive experiments now running (called when the experiment set changes)."""
         with self._lock:
             self._experiments = {e.id: e for e in experiments if e.allocation is not None}
+            self._declared = {e.id: ArmProbabilities.of(e.weights) for e in self._experiments.values()}
 
     def probabilities(self, experiment: CompiledExperiment, segment: str) -> ArmProbabilities:
         """The published vector, or the declared weights until the first refresh."""
-        found = self._vectors.get((experiment.id, segment))
-        if found is None:
+        found = self._vectors.get((experiment.id, segment)) or self._declared.get(experiment.id)
+        if found is None:  # an experiment this state has not been told about yet
             found = ArmProbabilities.of(experiment.weights)
         return found
 
