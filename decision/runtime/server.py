@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from decision.pipeline.decider import Decider
 from decision.privacy import UserKeyError
 from decision.runtime.app import App
 from decision.runtime.security import Security, SecurityError
+from decision.runtime.signals import StopSignals
 from decision.runtime.tiers import TierConfigError
 from decision.settings import Settings
 from decision.sources.live import LiveProfiles
@@ -144,9 +143,7 @@ def serve(settings: Settings, reuse_port: bool = False) -> int:
         raise ServeError(str(exc)) from exc
     running = build_server(settings, app.decider, app.outcomes, app.live, reuse_port, security)
     security.start()
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = StopSignals()
 
     def on_ready() -> None:
         running.mark_serving()

@@ -25,13 +25,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Set
 from pathlib import Path
 
 from decision.runtime.security import Security, SecurityError
 from decision.runtime.server import ServeError, write_port_file
+from decision.runtime.signals import StopSignals
 from decision.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,7 @@ def supervise(settings: Settings) -> int:
         raise ServeError(str(exc)) from None
     host, _, port_text = settings.listen.rpartition(":")
     with _reserve_port(host.strip("[]"), int(port_text)) as port, tempfile.TemporaryDirectory() as tmp:
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+        stop = StopSignals()
         ready_files = [Path(tmp) / f"child-{i}.port" for i in range(settings.processes)]
         allowed = os.sched_getaffinity(0)
         cpus = child_cpus(settings.processes, allowed)
