@@ -14,6 +14,8 @@ import os
 import threading
 from pathlib import Path
 
+from decision.reload.periodic import Periodic
+
 log = logging.getLogger(__name__)
 
 
@@ -30,12 +32,10 @@ class ForgottenFile:
 
     def __init__(self, path: Path, poll_seconds: float = 2.0) -> None:
         self._path = path
-        self._poll = poll_seconds
         self._lock = threading.Lock()
         self._keys: frozenset[str] = frozenset(read_keys(path))
         self._seen = self._signature()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Periodic("watch-forgotten", poll_seconds, self._refresh_logged)
 
     def __contains__(self, key: object) -> bool:
         return key in self._keys
@@ -68,22 +68,16 @@ class ForgottenFile:
 
     def start(self) -> None:
         """Re-read the file every poll interval in a daemon thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._watch, name="watch-forgotten", daemon=True)
-            self._thread.start()
+        self._poller.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._poller.stop()
 
-    def _watch(self) -> None:
-        while not self._stop.wait(self._poll):
-            try:
-                self.refresh()
-            except OSError as exc:
-                log.warning("forgotten users: cannot re-read %s (%s)", self._path, exc.strerror)
+    def _refresh_logged(self) -> None:
+        try:
+            self.refresh()
+        except OSError as exc:
+            log.warning("forgotten users: cannot re-read %s (%s)", self._path, exc.strerror)
 
     def _signature(self) -> tuple[int, int] | None:
         try:

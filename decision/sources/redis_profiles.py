@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 import redis
 
+from decision.reload.periodic import Periodic
 from decision.settings import Settings
 from decision.sources.features import Profile
 from decision.sources.profiles import FORMAT_VERSION, from_json, to_json
@@ -114,10 +115,8 @@ class RedisForgotten:
     def __init__(self, client: redis.Redis, prefix: str = "decision", refresh_seconds: float = 2.0) -> None:
         self._client = client
         self._key = f"{prefix}:forgotten"
-        self._refresh_seconds = refresh_seconds
         self._keys: frozenset[str] = frozenset()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Periodic("watch-forgotten", refresh_seconds, self._refresh_or_keep, immediately=True)
 
     @classmethod
     def connect(cls, settings: Settings) -> RedisForgotten:
@@ -136,22 +135,14 @@ class RedisForgotten:
         self._keys = frozenset(m.decode() if isinstance(m, bytes) else str(m) for m in members)
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._watch, name="watch-forgotten", daemon=True)
-            self._thread.start()
+        self._poller.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._poller.stop()
 
-    def _watch(self) -> None:
-        while True:
-            with contextlib.suppress(redis.RedisError):  # keep the last known set; try again next time
-                self.refresh()
-            if self._stop.wait(self._refresh_seconds):
-                return
+    def _refresh_or_keep(self) -> None:
+        with contextlib.suppress(redis.RedisError):  # keep the last known set; try again next time
+            self.refresh()
 
 
 def _client(settings: Settings) -> redis.Redis:

@@ -17,27 +17,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from training.served.logs import DECISION_COLUMNS
+
 Numbers = npt.NDArray[np.int64] | npt.NDArray[np.float64]
 
-_PROVENANCE = (
-    "placement",
-    "region",
-    "device",
-    "channel",
-    "consent",
-    "user_key",
-    "segment",
-    "source",
-    "tier",
-    "rule_id",
-    "ruleset_version",
-    "model_name",
-    "model_version",
-    "experiment_id",
-    "experiment_version",
-    "arm",
-    "arm_probability",
-)
+# The decision log's columns from the placement to the arm's probability, in its order.
+_PROVENANCE = DECISION_COLUMNS[DECISION_COLUMNS.index("placement") : DECISION_COLUMNS.index("arm_probability") + 1]
 JOINED_COLUMNS = (
     "decision_id",
     "decided_at",

@@ -26,6 +26,7 @@ from typing import NamedTuple, Protocol
 from decision import metrics
 from decision.domain import Decision, Outcome
 from decision.pipeline.context import RequestContext
+from decision.reload.periodic import Periodic
 from decision.tiers.experiments.allocation import ArmProbabilities, ArmStats
 from decision.tiers.experiments.compiled import CompiledExperiment
 
@@ -98,7 +99,6 @@ class BanditState:
 
     def __init__(self, backend: StatsBackend, refresh_seconds: float = 0.5, remember: int = 200_000) -> None:
         self._backend = backend
-        self._refresh_seconds = refresh_seconds
         self._remember = remember
         self._lock = threading.Lock()
         self._experiments: dict[str, CompiledExperiment] = {}
@@ -109,8 +109,7 @@ class BanditState:
         self._deltas: dict[StatsKey, Delta] = {}
         self._new_exposures: dict[str, Exposure] = {}
         self._unmatched: list[tuple[Outcome, float]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Periodic("bandit-state", refresh_seconds, self.refresh)
         self._failures = metrics.STATE_FAILURES.labels("bandit")
 
     def use(self, experiments: Sequence[CompiledExperiment]) -> None:
@@ -222,20 +221,11 @@ class BanditState:
         return deltas
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="bandit-state", daemon=True)
-            self._thread.start()
+        self._poller.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._poller.stop()
         self.refresh()  # what this process counted reaches the shared backend before it exits
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._refresh_seconds):
-            self.refresh()
 
 
 def _vectors(
