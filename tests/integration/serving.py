@@ -2,12 +2,51 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+import grpc
+
+from decision.runtime.app import App
+from decision.runtime.server import RunningServer, build_server
+from decision.settings import Settings
+from decision.v1 import decision_service_pb2_grpc as pb_grpc
+
+REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+@contextlib.contextmanager
+def in_process(tmp_path: Path, **overrides: object) -> Iterator[tuple[App, RunningServer, pb_grpc.DecisionServiceStub]]:
+    """The App and its gRPC server in this process, every file it reads or writes in `tmp_path`."""
+    fields: dict[str, object] = {
+        "listen": "127.0.0.1:0",
+        "metrics_port": 0,
+        "rules_path": REPO_RULES,
+        "tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "model_cache_dir": tmp_path / "models",
+        "catalog_path": tmp_path / "catalog.json",
+        "profiles_path": tmp_path / "profiles.jsonl",
+        "segments_path": tmp_path / "segments.json",
+        "decision_log_path": tmp_path / "decisions.jsonl",
+        "outcome_log_path": tmp_path / "outcomes.jsonl",
+        "forgotten_path": tmp_path / "forgotten.keys",
+        "user_key_path": tmp_path / "user.key",
+    }
+    settings = Settings(**(fields | overrides))  # type: ignore[arg-type]
+    app = App(settings)
+    running = build_server(settings, app.decider, app.outcomes, app.live)
+    app.start(running.mark_serving)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield app, running, pb_grpc.DecisionServiceStub(channel)
+    finally:
+        running.server.stop(0).wait()
+        app.stop()
 
 
 def start_server(

@@ -15,39 +15,10 @@ import pytest
 
 from decision.feedback.jsonlines import read_json_lines
 from decision.runtime.app import App
-from decision.runtime.server import build_server
-from decision.settings import Settings
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
 from tests.decision.sources.test_segments import model
-
-REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
-
-
-@contextlib.contextmanager
-def serving(tmp_path: Path, **overrides: object) -> Iterator[tuple[App, pb_grpc.DecisionServiceStub, int]]:
-    fields: dict[str, object] = {
-        "listen": "127.0.0.1:0",
-        "metrics_port": 0,
-        "rules_path": REPO_RULES,
-        "tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
-        "model_cache_dir": tmp_path / "models",
-        "catalog_path": tmp_path / "catalog.json",
-        "profiles_path": tmp_path / "profiles.jsonl",
-        "decision_log_path": tmp_path / "decisions.jsonl",
-        "outcome_log_path": tmp_path / "outcomes.jsonl",
-        "forgotten_path": tmp_path / "forgotten.keys",
-    }
-    settings = Settings(**(fields | overrides))  # type: ignore[arg-type]
-    app = App(settings)
-    running = build_server(settings, app.decider, app.outcomes, app.live)
-    app.start(running.mark_serving)
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            yield app, pb_grpc.DecisionServiceStub(channel), running.port
-    finally:
-        running.server.stop(0).wait()
-        app.stop()
+from tests.integration.serving import in_process
 
 
 def event(user: str, kind: str = "click", **fields: object) -> pb.Event:
@@ -120,7 +91,7 @@ def test_forget_removes_the_user_and_the_cli_says_so(tmp_path: Path) -> None:
 
 
 def test_two_processes_share_profiles_and_forgotten_users_through_redis(tmp_path: Path, redis_url: str) -> None:
-    shared = {"shared_state_url": redis_url, "profile_cache_seconds": 0.0}
+    shared = {"shared_state_url": redis_url, "profile_cache_seconds": 0.0, "user_key_path": tmp_path / "user.key"}
     with (
         serving(tmp_path / "a", **shared) as (first, stub_a, _),
         serving(tmp_path / "b", **shared) as (second, stub_b, _),
@@ -174,3 +145,9 @@ def test_the_decision_log_carries_the_segment_the_model_assigns_to_the_live_prof
     logged = {r["decision_id"]: r for r in read_json_lines(tmp_path / "decisions.jsonl")}
     assert logged[consented.decision_id]["segment"] in {s.name for s in model().segments}
     assert "segment" not in logged[anonymous.decision_id]
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, **overrides: object) -> Iterator[tuple[App, pb_grpc.DecisionServiceStub, int]]:
+    with in_process(tmp_path, **overrides) as (app, running, stub):
+        yield app, stub, running.port

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -18,38 +17,11 @@ from prometheus_client import REGISTRY
 
 from decision.feedback.jsonlines import read_json_lines
 from decision.runtime.app import App
-from decision.runtime.server import RunningServer, build_server
-from decision.settings import Settings
+from decision.runtime.server import RunningServer
 from decision.v1 import decision_service_pb2 as pb
 from decision.v1 import decision_service_pb2_grpc as pb_grpc
+from tests.integration.serving import in_process as serving
 from tests.integration.serving import start_server
-
-REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
-
-
-@contextlib.contextmanager
-def serving(tmp_path: Path, **overrides: object) -> Iterator[tuple[App, RunningServer, pb_grpc.DecisionServiceStub]]:
-    fields: dict[str, object] = {
-        "listen": "127.0.0.1:0",
-        "metrics_port": 0,
-        "rules_path": REPO_RULES,
-        "tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
-        "model_cache_dir": tmp_path / "models",
-        "catalog_path": tmp_path / "catalog.json",
-        "profiles_path": tmp_path / "profiles.jsonl",
-        "decision_log_path": tmp_path / "decisions.jsonl",
-        "outcome_log_path": tmp_path / "outcomes.jsonl",
-    }
-    settings = Settings(**(fields | overrides))  # type: ignore[arg-type]
-    app = App(settings)
-    running = build_server(settings, app.decider, app.outcomes, app.live)
-    app.start(running.mark_serving)
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            yield app, running, pb_grpc.DecisionServiceStub(channel)
-    finally:
-        running.server.stop(0).wait()
-        app.stop()
 
 
 def click(decision_id: str = "d-1", **fields: object) -> pb.ReportOutcomeRequest:
