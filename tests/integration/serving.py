@@ -63,6 +63,10 @@ def start_server(
         "DECISION_MODEL_CACHE_DIR": str(tmp_path / "models"),
         "DECISION_CATALOG_PATH": str(tmp_path / "catalog.json"),
         "DECISION_PROFILES_PATH": str(tmp_path / "profiles.jsonl"),
+        "DECISION_SEGMENTS_PATH": str(tmp_path / "segments.json"),
+        "DECISION_OUTCOME_LOG_PATH": str(tmp_path / "outcomes.jsonl"),
+        "DECISION_FORGOTTEN_PATH": str(tmp_path / "forgotten.keys"),
+        "DECISION_USER_KEY_PATH": str(tmp_path / "user.key"),
         **(env or {}),
     }
     process = subprocess.Popen(
