@@ -103,8 +103,10 @@ def test_the_writer_wakes_once_enough_records_wait(tmp_path: Path) -> None:
     log.start()
     for i in range(1000):
         log.record(make_decision(str(i)), CONTEXT)
-    deadline = time.monotonic() + 5
-    while log.written < 1000 and time.monotonic() < deadline:  # long before the timer
+    # Half the flush interval: only the wake-up can have written them by then, even on a
+    # loaded machine (5 s was too short for one while other tests ran beside it).
+    deadline = time.monotonic() + LONG / 2
+    while log.written < 1000 and time.monotonic() < deadline:
         time.sleep(0.005)
     assert logged_ids(log.path) == [str(i) for i in range(1000)]
     assert 1 <= log.batches <= 20  # an append racing a wake-up may add a small batch
