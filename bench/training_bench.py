@@ -6,7 +6,7 @@
 Each size is generated once into bench/results/data-<size>-<items>/ (reused on later runs),
 then trained in a fresh child process so its peak RSS is the training pipeline's alone:
 load + validate, the spec, the point-in-time replay (candidate rows), the LightGBM
-ranker fit (defaults: ≤ 200 rounds, early stopping, 1 thread) and evaluation. MLflow
+ranker fit (defaults: ≤ 60 rounds, early stopping, 1 thread) and evaluation. MLflow
 logging is not included (it does not grow with the data beyond the test-set artifact).
 Results go to bench/results/training-<items>.json.
 """

@@ -19,7 +19,7 @@ USER_KEY_PATH = Path("var/user.key")
 FORGOTTEN_PATH = Path("var/forgotten.keys")
 EVENTS = 200_000
 SEED = 7
-ROUNDS = 200
+ROUNDS = 60
 
 
 class RegistryError(RuntimeError):
