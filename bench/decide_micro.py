@@ -153,6 +153,9 @@ def measure(app: App, calls: int, repeats: int) -> dict[str, float]:
         "decide_rule_path": (lambda: servicer.Decide(rule, context), 1),  # type: ignore[arg-type]
         "decide_model_path": (lambda: servicer.Decide(model, context), 1),  # type: ignore[arg-type]
         "rules_tier": (tier_call(rules), 1),
+        # what a per-segment experiment pays on its own for the user's profile (the model tier
+        # shares the same lookup in a real Decide): subtract it from the Thompson case
+        "request_context_profile_lookup": (lambda: RequestContext(model_request, now, None, 3, app.sources).profile, 1),
         "experiments_tier_no_experiment": (tier_call(experiments), 1),
         "experiments_tier_fixed_ab_control": (tier_call(fixed), 1),
         "experiments_tier_thompson_with_exposure": (with_sink(thompson), 1),

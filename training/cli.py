@@ -335,10 +335,11 @@ def promote(
 @_seed_option("Generator seed.")
 @_friendly
 def bootstrap(tracking_uri: str, model_name: str, data_dir: Path, profiles_out: Path, n_events: int, seed: int) -> None:
-    """One-shot quick start: data, model, champion and snapshot, unless a champion exists."""
+    """One-shot quick start: data, model, champion and snapshot, unless a champion this code can serve exists."""
+    from decision.sources.feature_definitions import FEATURE_SET_VERSION
     from training.fastpath import service_paths, sqlite_alias
 
-    champion = sqlite_alias(tracking_uri, model_name, "champion")
+    champion = sqlite_alias(tracking_uri, model_name, "champion", FEATURE_SET_VERSION)
     if champion is not None:
         click.echo(f"{model_name}@champion is already v{champion} in {tracking_uri}; nothing to do")
         click.echo(service_paths(tracking_uri, model_name, profiles_out, data_dir / "catalog.json"))

@@ -11,8 +11,11 @@ import sqlite3
 from pathlib import Path
 
 
-def sqlite_alias(tracking_uri: str, model_name: str, alias: str) -> str | None:
-    """The version `alias` points at in a local SQLite registry, or None if unsure."""
+def sqlite_alias(tracking_uri: str, model_name: str, alias: str, feature_set_version: str | None = None) -> str | None:
+    """The version `alias` points at in a local SQLite registry, or None if unsure.
+
+    With `feature_set_version`, only a version tagged with it: one this code can serve.
+    """
     if not tracking_uri.startswith("sqlite:///"):
         return None
     path = Path(tracking_uri.removeprefix("sqlite:///"))
@@ -24,9 +27,15 @@ def sqlite_alias(tracking_uri: str, model_name: str, alias: str) -> str | None:
                 "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
                 (model_name, alias),
             ).fetchone()
+            if row is None or feature_set_version is None:
+                return None if row is None else str(row[0])
+            tag = db.execute(
+                "SELECT value FROM model_version_tags WHERE name = ? AND version = ? AND key = 'feature_set_version'",
+                (model_name, row[0]),
+            ).fetchone()
     except sqlite3.Error:
         return None
-    return None if row is None else str(row[0])
+    return str(row[0]) if tag is not None and tag[0] == feature_set_version else None
 
 
 def service_paths(tracking_uri: str, model_name: str, profiles: Path, catalog: Path) -> str:

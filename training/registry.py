@@ -187,6 +187,12 @@ def alias_version(client: MlflowClient, model_name: str, alias: str) -> str | No
         return None
 
 
+def feature_set_of(client: MlflowClient, model_name: str, version: str) -> str | None:
+    """The feature set a registered version was trained for (its tag), None if untagged."""
+    tag = client.get_model_version(model_name, version).tags.get("feature_set_version")
+    return None if tag is None else str(tag)
+
+
 def latest_version(client: MlflowClient, model_name: str) -> str:
     versions = client.search_model_versions(f"name = '{model_name}'")
     if not versions:

@@ -12,6 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from decision.sources.feature_definitions import FEATURE_SET_VERSION
 from training import registry
 from training.fastpath import service_paths
 from training.generate import World, write
@@ -102,12 +103,21 @@ def run_bootstrap(
     seed: int,
     echo: Echo,
 ) -> None:
-    """Idempotent: does nothing but report when the model already has a champion."""
+    """Idempotent: does nothing but report when the model already has a champion this code can
+    serve. A champion trained for another feature set (an older release's) could not score a
+    request: a new model replaces it, forced past the comparison, which needs one feature set."""
     client = registry.connect(tracking_uri)
     champion = registry.alias_version(client, model_name, registry.CHAMPION)
-    if champion is not None:
+    trained_for = None if champion is None else registry.feature_set_of(client, model_name, champion)
+    if champion is not None and trained_for == FEATURE_SET_VERSION:
         echo(f"{model_name}@{registry.CHAMPION} is already v{champion} in {tracking_uri}; nothing to do")
     else:
+        if champion is not None:
+            echo(
+                f"{model_name}@{registry.CHAMPION} v{champion} was trained for feature set {trained_for or 'unknown'}; "
+                f"this code computes {FEATURE_SET_VERSION}, so the service could not score it: "
+                "training a new model to replace it"
+            )
         if not (data_dir / "catalog.json").exists():
             echo(f"generating {n_events} events (seed {seed}) into {data_dir}")
             generate_data(data_dir, n_events, seed)
@@ -118,5 +128,5 @@ def run_bootstrap(
             model_name=model_name,
         )
         version = run_train(cfg, echo).registered.version
-        echo(promote(tracking_uri, model_name, version).summary())
+        echo(promote(tracking_uri, model_name, version, force=champion is not None).summary())
     echo(service_paths(tracking_uri, model_name, profiles_out, data_dir / "catalog.json"))

@@ -7,8 +7,9 @@ an item block (the candidate's codes and popularity, from the `FeatureSpec` and 
 share of their events in its category, hours since they last engaged with that category,
 and co-engagement: how often users who engaged with what this user engaged with went on
 to engage with the candidate). Training builds a `Profile` and the item statistics from the
-events strictly before each decision and calls the same `rows()` the service calls, so the
-two paths cannot drift apart.
+events strictly before each decision and calls `rows()`; the service calls `row_buffer()`,
+which assembles the same values from the same block functions as bytes (its caches keep
+them per user); tests hold the two equal, so the paths cannot drift apart.
 
 No value of any data set is named here: every vocabulary (content, categories, regions,
 devices, channels, placements) comes from the spec, learned from the training data.
@@ -25,6 +26,7 @@ Only stdlib, numpy and decision's own modules are imported: the serving image ha
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -87,8 +89,9 @@ __all__ = [
     "feature_set_version",
     "item_columns",
     "request_excluded",
+    "row_buffer",
     "rows",
-    "shared_block",
+    "shared_values",
     "view",
 ]
 
@@ -124,7 +127,7 @@ class Profile:
     category_events: Mapping[str, int] = field(default_factory=dict)
     category_last: Mapping[str, float] = field(default_factory=dict)
     engaged: tuple[str, ...] = ()
-    _row: np.ndarray = field(init=False, repr=False, compare=False)
+    _row: tuple[float, ...] = field(init=False, repr=False, compare=False)
     _times: tuple[float, float, float] = field(init=False, repr=False, compare=False)
     _view: list[ProfileView] = field(init=False, repr=False, compare=False)
 
@@ -137,9 +140,9 @@ class Profile:
         set_(self, "_view", [])  # one cached ProfileView, for the spec last asked about
 
 
-def _user_block(p: Profile) -> np.ndarray:
-    # Filled as a Python list and converted once: every live profile update builds a Profile,
-    # and filling a numpy array slot by slot cost ~1 µs per slot.
+def _user_block(p: Profile) -> tuple[float, ...]:
+    # Plain floats: every live profile update builds a Profile, and every request copies this
+    # block; numpy would cost ~1 µs per slot filled and a call per copy.
     block = [0.0] * SHARED
     block[:USER_COLUMNS] = (
         1.0 if p.events else 0.0,
@@ -159,24 +162,25 @@ def _user_block(p: Profile) -> np.ndarray:
         0.0,
         0.0,
     )
-    return np.array(block, dtype=np.float64)
+    return tuple(block)
 
 
-def _cold_block() -> np.ndarray:
-    block = np.zeros(SHARED, dtype=np.float64)
-    block[[COLUMN["avg_order_value"], COLUMN["click_rate"], TENURE, RECENCY, SINCE_PURCHASE]] = math.nan
-    return block
+def _cold_block() -> tuple[float, ...]:
+    block = [0.0] * SHARED
+    for column in (COLUMN["avg_order_value"], COLUMN["click_rate"], TENURE, RECENCY, SINCE_PURCHASE):
+        block[column] = math.nan
+    return tuple(block)
 
 
 _COLD_BLOCK = _cold_block()
 
 
-def shared_block(spec: FeatureSpec, profile: Profile | None, request: Request, now: datetime) -> np.ndarray:
-    """The user and context columns of every row of this decision: float64, shape (SHARED,).
+def shared_values(spec: FeatureSpec, profile: Profile | None, request: Request, now: datetime) -> list[float]:
+    """The user and context columns of every row of this decision (SHARED floats).
 
     Never raises for odd context values: unknown values map to code 0, naive datetimes are UTC.
     """
-    out = (_COLD_BLOCK if profile is None else profile._row).copy()
+    out = list(_COLD_BLOCK if profile is None else profile._row)
     now_s = epoch(now)
     if profile is not None:
         first, last, purchase = profile._times
@@ -213,58 +217,91 @@ def rows(
     now: datetime,
     candidates: np.ndarray,
     item_block: np.ndarray | None = None,
-    cache: bool = False,
 ) -> np.ndarray:
     """The model input for one decision: one float64 row per candidate (spec item indices).
 
     `stats` are the item statistics as of `now`: the spec's own when serving, the running
     ones during training's replay. `item_block`: `item_columns` of every spec item under
-    `stats`, when the caller keeps it (the service), else computed for the candidates.
-    `cache` (serving only, where `stats` never move): keep the item and pair blocks with the
-    profile's view (and those of users without a profile per candidates array), and reuse
-    them while the same candidates array comes back: a user's next request to the same
-    placement then costs a copy instead of a dozen array operations. category_hours, the one
-    value of those blocks that moves with `now`, is kept relative and completed here.
+    `stats`, when the caller keeps it, else computed for the candidates.
     """
     out = np.empty((candidates.size, N_FEATURES), dtype=np.float64)
-    out[:, :SHARED] = shared_block(spec, profile, request, now)
-    if profile is None:
-        out[:, SHARED:] = _cold_tail(spec, stats, candidates, item_block, cache)
-        return out
-    seen = view(spec, profile)
-    cached = seen.tail[0] if cache and seen.tail else None
-    if cached is not None and cached[0] is candidates:
-        tail = cached[1]
-    else:
-        tail = np.empty((candidates.size, N_FEATURES - SHARED), dtype=np.float64)
-        block = item_columns(spec, stats, candidates) if item_block is None else item_block[candidates]
-        tail[:, :ITEM_COLUMNS] = block
-        tail[:, ITEM_COLUMNS:] = pair_columns(spec, stats, seen, candidates, block)
-        if cache:
-            seen.tail[:] = [(candidates, tail)]
-    out[:, SHARED:] = tail
-    out[:, CATEGORY_HOURS] += epoch(now) / 3600.0
+    out[:, :SHARED] = shared_values(spec, profile, request, now)
+    out[:, SHARED:] = _tail(spec, stats, profile, candidates, item_block)
+    if profile is not None:
+        out[:, CATEGORY_HOURS] += epoch(now) / 3600.0
     return out
 
 
-#: serving's cache of cold-start tails: id(candidates) -> (candidates, item_block, tail)
-_COLD_TAILS: dict[int, tuple[np.ndarray, np.ndarray | None, np.ndarray]] = {}
+def row_buffer(
+    spec: FeatureSpec,
+    profile: Profile | None,
+    request: Request,
+    now: datetime,
+    candidates: np.ndarray,
+    item_block: np.ndarray,
+) -> bytearray:
+    """Serving's `rows(spec, spec.stats, ...)`: the same float64 values, C order, as bytes.
+
+    The item and pair blocks of each row (the tail) are kept with the profile's view (and for
+    users without a profile per candidates array) while the same candidates array comes back,
+    so a user's next request to the same placement costs a join of bytes and no numpy call:
+    inside the server each numpy call finds its code cold and costs several times what it
+    does in a loop (bench/README.md, "Design figures"). category_hours, the one tail value that
+    moves with `now`, is kept relative and completed here.
+    """
+    tails = _tail_rows(spec, profile, candidates, item_block)
+    shared = array("d", shared_values(spec, profile, request, now)).tobytes()
+    parts = [shared] * (2 * len(tails))
+    parts[1::2] = tails
+    buffer = bytearray(b"".join(parts))
+    if profile is not None:
+        hours = epoch(now) / 3600.0
+        with memoryview(buffer).cast("d") as values:
+            for at in range(CATEGORY_HOURS, len(values), N_FEATURES):
+                values[at] += hours
+    return buffer
 
 
-def _cold_tail(
-    spec: FeatureSpec, stats: ItemStats, candidates: np.ndarray, item_block: np.ndarray | None, cache: bool
+def _tail(
+    spec: FeatureSpec, stats: ItemStats, profile: Profile | None, candidates: np.ndarray, item_block: np.ndarray | None
 ) -> np.ndarray:
-    """The item and pair blocks of a user without a profile (kept per candidates array when serving)."""
-    found = _COLD_TAILS.get(id(candidates)) if cache else None
-    if found is not None and found[0] is candidates and found[1] is item_block:
-        return found[2]
+    """The item and pair blocks of the candidates' rows (category_hours relative: without now's hour)."""
     block = item_columns(spec, stats, candidates) if item_block is None else item_block[candidates]
     tail = np.empty((candidates.size, N_FEATURES - SHARED), dtype=np.float64)
     tail[:, :ITEM_COLUMNS] = block
-    tail[:, ITEM_COLUMNS:] = COLD_PAIR
-    tail[:, ORDER_GAP - SHARED] = -block[:, 5]
-    if cache:
+    if profile is None:
+        tail[:, ITEM_COLUMNS:] = COLD_PAIR
+        tail[:, ORDER_GAP - SHARED] = -block[:, 5]
+    else:
+        tail[:, ITEM_COLUMNS:] = pair_columns(spec, stats, view(spec, profile), candidates, block)
+    return tail
+
+
+#: serving's tails of users without a profile: id(candidates) -> (candidates, item_block, rows)
+_COLD_TAILS: dict[int, tuple[np.ndarray, np.ndarray, list[bytes]]] = {}
+
+
+def _tail_rows(
+    spec: FeatureSpec, profile: Profile | None, candidates: np.ndarray, item_block: np.ndarray
+) -> list[bytes]:
+    """Each candidate's tail as bytes, under the spec's own statistics, kept while `candidates` comes back."""
+    if profile is None:
+        found = _COLD_TAILS.get(id(candidates))
+        if found is not None and found[0] is candidates and found[1] is item_block:
+            return found[2]
+        tails = _row_bytes(_tail(spec, spec.stats, None, candidates, item_block))
         if len(_COLD_TAILS) >= 1024:  # arrays of models long gone; a fresh start is cheap
             _COLD_TAILS.clear()
-        _COLD_TAILS[id(candidates)] = (candidates, item_block, tail)
-    return tail
+        _COLD_TAILS[id(candidates)] = (candidates, item_block, tails)
+        return tails
+    seen = view(spec, profile)
+    cached = seen.tail[0] if seen.tail else None
+    if cached is not None and cached[0] is candidates:
+        return cached[1]
+    tails = _row_bytes(_tail(spec, spec.stats, profile, candidates, item_block))
+    seen.tail[:] = [(candidates, tails)]
+    return tails
+
+
+def _row_bytes(block: np.ndarray) -> list[bytes]:
+    return [row.tobytes() for row in block]

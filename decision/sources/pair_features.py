@@ -1,6 +1,6 @@
 """A profile in one feature spec's terms, and the item and pair blocks of the candidate rows.
 
-Shared by training and serving through decision/sources/features.py `rows()`.
+Shared by training and serving through decision/sources/features.py `rows()` and `row_buffer()`.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ class ProfileView:
     excluded: frozenset[int]  # engaged items that may not be shown again
     category_share: np.ndarray  # by category code (0 = other)
     category_hours: np.ndarray  # by category code: minus the hour of the last event in it, NaN if never
-    #: serving's cache: the last candidates array asked about (by identity) and its item and
-    #: pair blocks (category_hours relative: without now's hour)
-    tail: list[tuple[np.ndarray, np.ndarray]]
+    #: serving's cache: the last candidates array asked about (by identity) and each of its
+    #: rows' item and pair blocks as float64 bytes (category_hours relative: without now's hour)
+    tail: list[tuple[np.ndarray, list[bytes]]]
     #: serving's cache: a candidate stage (by identity) and this user's candidates in it
     stage: list[tuple[object, list[int], np.ndarray]]
 

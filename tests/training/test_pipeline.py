@@ -180,6 +180,24 @@ def test_bootstrap_is_idempotent(story: Story, tmp_path: Path) -> None:
     assert "already v1" in lines[0]
 
 
+def test_bootstrap_replaces_a_champion_trained_for_another_feature_set(story: Story, tmp_path: Path) -> None:
+    """An older release's champion could not score a request: bootstrap trains a new one."""
+    lines: list[str] = []
+    data, profiles = tmp_path / "data", tmp_path / "profiles.jsonl"
+    run_bootstrap(story.uri, "nbc_old", data, profiles, 3_000, 1, lines.append)
+    client = MlflowClient(story.uri)
+    client.set_model_version_tag("nbc_old", "1", "feature_set_version", "0ld")
+    assert sqlite_alias(story.uri, "nbc_old", "champion", FEATURE_SET_VERSION) is None  # the fast path defers
+    assert sqlite_alias(story.uri, "nbc_old", "champion") == "1"
+    lines.clear()
+    run_bootstrap(story.uri, "nbc_old", data, profiles, 3_000, 1, lines.append)
+    said = "\n".join(lines)
+    assert "v1 was trained for feature set 0ld" in said
+    assert "FORCED" in said
+    assert str(client.get_model_version_by_alias("nbc_old", "champion").version) == "2"
+    assert sqlite_alias(story.uri, "nbc_old", "champion", FEATURE_SET_VERSION) == "2"
+
+
 def test_bootstrap_fast_path_reads_the_sqlite_registry(story: Story, tmp_path: Path) -> None:
     assert sqlite_alias(story.uri, NAME, "champion") == "2"
     assert sqlite_alias(story.uri, "unknown", "champion") is None

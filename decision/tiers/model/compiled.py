@@ -58,6 +58,7 @@ class CompiledPredictor:
             raise ModelLoadError(f"the compiled code has no {ROOT_FUNCTION}")
         self._entry = _ENTRY(address)
         self._num_features = len(model.feature_names)
+        self._row_bytes = 8 * self._num_features
         self._closed = False
 
     def predict_rows(self, rows: np.ndarray) -> np.ndarray:
@@ -73,13 +74,28 @@ class CompiledPredictor:
             self._entry(_address(rows), _address(out), _FIRST_ROW, n)
         return out
 
+    def predict_buffer(self, rows: bytearray) -> list[float]:
+        """One score per row of `rows`: float64 rows of num_features values, C order, as bytes
+        (the request path's input: decision/sources/features.py `row_buffer`)."""
+        if self._closed:
+            raise PredictionError("predictor is closed")
+        n, rest = divmod(len(rows), self._row_bytes)
+        if rest:
+            raise PredictionError(f"expected rows of {self._num_features} float64 values, got {len(rows)} bytes")
+        out = bytearray(8 * n)
+        if n:
+            self._entry(_address(rows), _address(out), _FIRST_ROW, n)
+        with memoryview(out).cast("d") as scores:
+            values: list[float] = scores.tolist()  # type: ignore[assignment]  # typeshed: list[int]
+        return values
+
     def close(self) -> None:
         """Refuse further predictions. The code itself is freed with the last reference,
         never here: a call in flight on another thread still runs it."""
         self._closed = True
 
 
-def _address(array: np.ndarray) -> int:
+def _address(array: np.ndarray | bytearray) -> int:
     """The address of a writable, C-contiguous array's first byte."""
     return ctypes.addressof(ctypes.c_char.from_buffer(array))  # type: ignore[arg-type]
 

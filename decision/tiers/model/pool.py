@@ -33,7 +33,7 @@ from decision.pipeline.tier import Answer, TierResult
 from decision.settings import Settings
 from decision.sources.candidates import stage_order, take
 from decision.sources.feature_spec import FeatureSpec
-from decision.sources.features import FEATURE_NAMES, FEATURE_SET_VERSION, Profile, request_excluded, rows, view
+from decision.sources.features import FEATURE_NAMES, FEATURE_SET_VERSION, Profile, request_excluded, row_buffer, view
 from decision.tiers.model.ranker import best
 from decision.tiers.model.registry import RegistryClient
 from decision.tiers.model.store import ModelStore
@@ -90,7 +90,7 @@ class AliasModel:
         chosen, candidates = _candidates(spec, stage, profile, skip, bool(request.exclude_content_ids))
         if not chosen:
             return FallbackReason.NO_ELIGIBLE_CONTENT
-        scores = ranker.scores(rows(spec, spec.stats, profile, request, now, candidates, ranker.item_block, cache=True))
+        scores = ranker.scores_of(row_buffer(spec, profile, request, now, candidates, ranker.item_block))
         items = spec.items
         provenance = Provenance(model_name=model.name, model_version=model.version)
         if explore is not None:

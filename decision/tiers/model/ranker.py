@@ -31,6 +31,8 @@ class RowPredictor(Protocol):
 
     def predict_rows(self, rows: np.ndarray) -> np.ndarray: ...
 
+    def predict_buffer(self, rows: bytearray) -> list[float]: ...
+
     def close(self) -> None: ...
 
 
@@ -86,9 +88,16 @@ class Ranker:
         return Ranker(self._booster, self.model, predictor)
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
-        """One score per candidate row (the request path)."""
+        """One score per candidate row."""
         scores = self._fast.predict_rows(rows)
         if not math.isfinite(scores.sum()):  # NaN or ±inf anywhere makes the sum non-finite
+            raise PredictionError("model returned non-finite scores")
+        return scores
+
+    def scores_of(self, rows: bytearray) -> list[float]:
+        """One score per candidate row of a `row_buffer` (the request path: no numpy call)."""
+        scores = self._fast.predict_buffer(rows)
+        if not math.isfinite(sum(scores)):  # NaN or ±inf anywhere makes the sum non-finite
             raise PredictionError("model returned non-finite scores")
         return scores
 
@@ -125,20 +134,20 @@ class Ranker:
 _PYTHON_UP_TO = 64
 
 
-def best(scores: np.ndarray, k: int) -> tuple[list[int], list[float]]:
+def best(scores: list[float], k: int) -> tuple[list[int], list[float]]:
     """The positions of the k best scores, best first (ties to the earlier position), and
     their shares of the softmax over all scores: the model's probability that each is the
     one chosen among the candidates."""
-    if k <= 0 or not scores.size:
+    if k <= 0 or not scores:
         return [], []
-    if scores.size > _PYTHON_UP_TO:
-        weights = np.exp(scores - scores.max())
-        positions: list[int] = np.argsort(-scores, kind="stable")[:k].tolist()
+    if len(scores) > _PYTHON_UP_TO:
+        values = np.array(scores)
+        weights = np.exp(values - values.max())
+        positions: list[int] = np.argsort(-values, kind="stable")[:k].tolist()
         shares: list[float] = (weights[positions] / weights.sum()).tolist()
         return positions, shares
-    values = scores.tolist()
-    top = max(values)
-    exps = [math.exp(v - top) for v in values]
+    top = max(scores)
+    exps = [math.exp(v - top) for v in scores]
     total = sum(exps)
-    positions = sorted(range(len(values)), key=values.__getitem__, reverse=True)[:k]
+    positions = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:k]
     return positions, [exps[i] / total for i in positions]

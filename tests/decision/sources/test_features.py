@@ -23,6 +23,7 @@ from decision.sources.features import (
     excluded,
     feature_set_version,
     item_columns,
+    row_buffer,
     rows,
     view,
 )
@@ -237,18 +238,24 @@ def test_cart_features() -> None:
     assert math.isnan(at(empty, "cart_age_hours"))
 
 
+def served(user: Profile | None, req: Request, now: datetime, candidates: np.ndarray) -> np.ndarray:
+    """What the service scores for this decision, as an array."""
+    block = item_columns(SPEC, SPEC.stats, ALL)
+    return np.frombuffer(row_buffer(SPEC, user, req, now, candidates, block)).reshape(candidates.size, -1)
+
+
 def test_the_serving_cache_gives_the_rows_of_a_fresh_computation() -> None:
     user, candidates = profile(), np.array([0, 1, 3])
-    first = rows(SPEC, SPEC.stats, user, request(), NOW, candidates, cache=True)
+    first = served(user, request(), NOW, candidates)
     assert view(SPEC, user).tail[0][0] is candidates  # kept for this very array
     later = NOW + timedelta(hours=30)
-    again = rows(SPEC, SPEC.stats, user, request(), later, candidates, cache=True)
+    again = served(user, request(), later, candidates)
     np.testing.assert_array_equal(first, rows(SPEC, SPEC.stats, profile(), request(), NOW, candidates))
     np.testing.assert_array_equal(again, rows(SPEC, SPEC.stats, profile(), request(), later, candidates))
-    other = rows(SPEC, SPEC.stats, user, request(), NOW, np.array([2]), cache=True)  # another array: recomputed
+    other = served(user, request(), NOW, np.array([2]))  # another array: recomputed
     np.testing.assert_array_equal(other, rows(SPEC, SPEC.stats, profile(), request(), NOW, np.array([2])))
     for _ in range(2):  # without a profile: kept per candidates array
-        cold = rows(SPEC, SPEC.stats, None, request(), later, candidates, cache=True)
+        cold = served(None, request(), later, candidates)
         np.testing.assert_array_equal(cold, rows(SPEC, SPEC.stats, None, request(), later, candidates))
 
 
@@ -318,5 +325,7 @@ def test_rows_hold_no_infinity_and_the_serving_block_gives_the_same_rows(
     trained = rows(SPEC, SPEC.stats, user if known_user else None, req, now, chosen)
     assert not np.isinf(trained).any(), dict(zip(FEATURE_NAMES, trained[0].tolist(), strict=True))
     block = item_columns(SPEC, SPEC.stats, ALL)
-    served = rows(SPEC, SPEC.stats, user if known_user else None, req, now, chosen, block)
-    np.testing.assert_array_equal(served, trained)  # NaN where both have NaN
+    gathered = rows(SPEC, SPEC.stats, user if known_user else None, req, now, chosen, block)
+    np.testing.assert_array_equal(gathered, trained)  # NaN where both have NaN
+    as_served = served(user if known_user else None, req, now, chosen)
+    assert as_served.tobytes() == trained.tobytes()  # bit for bit, NaN included

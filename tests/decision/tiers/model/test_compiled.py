@@ -20,6 +20,7 @@ from decision.tiers.model.candidate import compiled, prepare
 from decision.tiers.model.compile_child import check_rows, compile_model
 from decision.tiers.model.compiled import OBJECT_FILE, TOLERANCE, compile_for
 from decision.tiers.model.errors import ModelLoadError, PredictionError
+from decision.tiers.model.fastpredict import FastPredictor
 from decision.tiers.model.ranker import Ranker
 from tests.decision.tiers.model import builders
 
@@ -58,6 +59,11 @@ def test_native_scores_equal_lightgbm_with_missing_values(local_model: LocalMode
     native = predictor.predict_rows(np.ascontiguousarray(rows))
     np.testing.assert_allclose(native, expected, rtol=0, atol=TOLERANCE)
     assert predictor.kind == "native"
+    # the request path's input: the same rows as bytes, scored alike by both predictors
+    buffer = bytearray(np.ascontiguousarray(rows).tobytes())
+    assert predictor.predict_buffer(buffer) == native.tolist()
+    lightgbm = FastPredictor(lgb.Booster(model_file=str(local_model.model_file)), len(builders.FEATURES))
+    np.testing.assert_allclose(lightgbm.predict_buffer(buffer), expected, rtol=0, atol=1e-12)
 
 
 def test_a_served_ranker_gets_a_native_twin_and_stays_usable(local_model: LocalModel) -> None:
@@ -144,3 +150,5 @@ def test_rows_of_another_width_never_reach_the_native_code(local_model: LocalMod
     predictor = compile_for(local_model, 60, reference(local_model))
     with pytest.raises(PredictionError, match=r"expected C-contiguous \(n, 5\) rows, got \(3, 6\)"):
         predictor.predict_rows(np.zeros((3, 6)))
+    with pytest.raises(PredictionError, match="expected rows of 5 float64 values, got 48 bytes"):
+        predictor.predict_buffer(bytearray(48))

@@ -100,18 +100,20 @@ def test_non_finite_scores_are_refused(local_model: LocalModel) -> None:
     with pytest.raises(PredictionError, match="non-finite scores"):
         ranker.scores(np.zeros((2, 5)))
     with pytest.raises(PredictionError, match="non-finite scores"):
+        ranker.scores_of(bytearray(np.zeros((2, 5)).tobytes()))
+    with pytest.raises(PredictionError, match="non-finite scores"):
         ranker.predict_batch(np.zeros((3, 5)))
 
 
 def test_best_positions_ties_to_the_earlier_and_softmax_shares() -> None:
-    positions, shares = best(np.array([0.1, 0.4, 0.2, 0.3]), 2)
+    positions, shares = best([0.1, 0.4, 0.2, 0.3], 2)
     assert positions == [1, 3]
     weights = np.exp(np.array([0.1, 0.4, 0.2, 0.3]))
     assert shares == pytest.approx((weights[[1, 3]] / weights.sum()).tolist())
-    assert best(np.array([0.25, 0.25, 0.3, 0.25]), 3)[0] == [2, 0, 1]
-    assert best(np.array([0.5]), 5) == ([0], [1.0])
-    assert best(np.array([0.5, 0.2]), 0) == ([], [])
-    assert best(np.zeros(0), 3) == ([], [])
+    assert best([0.25, 0.25, 0.3, 0.25], 3)[0] == [2, 0, 1]
+    assert best([0.5], 5) == ([0], [1.0])
+    assert best([0.5, 0.2], 0) == ([], [])
+    assert best([], 3) == ([], [])
 
 
 @pytest.mark.parametrize("size", [40, 300], ids=["python-path", "numpy-path"])
@@ -120,7 +122,7 @@ def test_best_matches_a_plain_sort_and_softmax(size: int) -> None:
     for _ in range(30):
         scores = rng.integers(0, 20, size) / 4  # many ties on purpose
         k = int(rng.integers(1, 12))
-        positions, shares = best(scores, k)
+        positions, shares = best(scores.tolist(), k)
         assert positions == sorted(range(size), key=lambda i: (-scores[i], i))[:k]
         softmax = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
         assert shares == pytest.approx(softmax[positions].tolist(), rel=1e-12)
