@@ -72,12 +72,17 @@ class Registry:
 
 @pytest.fixture
 def registry(tmp_path: Path, template_db: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
+    import mlflow
     from mlflow import MlflowClient
 
     db = tmp_path / "mlflow.db"
     shutil.copy(template_db, db)
     uri = f"sqlite:///{db}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    # training.registry.connect sets mlflow's process-wide URIs, which win over the variable:
+    # a training test run earlier in this process would otherwise receive these registrations.
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
     experiment = MlflowClient(tracking_uri=uri).create_experiment(
         "tests", artifact_location=(tmp_path / "artifacts").as_uri()
     )
