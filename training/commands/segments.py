@@ -24,6 +24,13 @@ from training.commands.common import friendly
 @click.option("--seed", type=int, default=defaults.SEED, show_default=True)
 @click.option("--feature", "features", multiple=True, help="Features to cluster on, repeatable (default set).")
 @click.option(
+    "--scaling",
+    type=click.Choice(["within", "total"]),
+    default="within",
+    show_default=True,
+    help="Measure each feature in its pooled within-segment SD (found with the segments) or its population SD.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=Path("var/segments.json"),
@@ -53,6 +60,7 @@ def segments(
     bootstrap: int,
     seed: int,
     features: tuple[str, ...],
+    scaling: str,
     out: Path,
     report: Path,
     tracking_uri: str,
@@ -61,6 +69,7 @@ def segments(
 ) -> None:
     """Segments from behaviour: k by silhouette, stability by bootstrap, small clusters merged, each named."""
     from training.schema import BadRowPolicy
+    from training.segments.clustering import Scaling
     from training.segments.command import SegmentsConfig, run_segments
     from training.segments.discovery import DEFAULT_FEATURES
 
@@ -76,6 +85,7 @@ def segments(
         seed=seed,
         bootstrap=bootstrap,
         features=features or DEFAULT_FEATURES,
+        scaling=Scaling(scaling),
         bad_rows=BadRowPolicy(bad_rows),
         model_out=out,
         report_out=report,

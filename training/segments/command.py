@@ -15,6 +15,7 @@ from decision.sources.forgotten import read_keys
 from training import defaults
 from training.io import load_users, pseudonymized, read_table
 from training.schema import BadRowPolicy, EventLogError, validate
+from training.segments.clustering import Scaling
 from training.segments.discovery import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_FEATURES,
@@ -43,6 +44,7 @@ class SegmentsConfig:
     seed: int = defaults.SEED
     bootstrap: int = DEFAULT_BOOTSTRAP
     features: Sequence[str] = field(default=DEFAULT_FEATURES)
+    scaling: Scaling = Scaling.WITHIN
     bad_rows: BadRowPolicy = BadRowPolicy.FAIL
     model_out: Path = MODEL_OUT
     report_out: Path = REPORT_OUT
@@ -83,6 +85,7 @@ def run_segments(cfg: SegmentsConfig, echo: Echo) -> SegmentDiscovery:
         features=cfg.features,
         bootstrap=cfg.bootstrap,
         progress=cfg.progress,
+        scaling=cfg.scaling,
     )
     text = summary(found)
     echo(text + "\n")
@@ -118,6 +121,7 @@ def _params(cfg: SegmentsConfig, found: SegmentDiscovery) -> dict[str, object]:
         "min_size": cfg.min_size,
         "seed": cfg.seed,
         "bootstrap": cfg.bootstrap,
+        "scaling": str(cfg.scaling),
         "as_of": found.model.as_of,
         "users": len(found.behaviour),
     }

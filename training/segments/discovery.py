@@ -1,7 +1,8 @@
 """`discover`: event log in, named micro-segments and the serving model out.
 
 Behaviour as of an instant → the clustering features on a log1p + standardized scale
-(near-duplicates dropped) → k by silhouette, with bootstrap stability → k-means with small
+(near-duplicates dropped) → per k, k-means with each feature in its within-segment SD
+(clustering.Scaling) → k by silhouette, with bootstrap stability → that k's k-means with small
 clusters merged → RFM edges → names and per-segment profiles → a SegmentModel the service
 loads. With a users table that has a planted `segment` column (synthetic data), the result is
 compared with it (adjusted Rand index and the planted x discovered table).
@@ -21,7 +22,7 @@ from decision.sources.segment_features import BEHAVIOUR_NAMES
 from decision.sources.segment_file import SegmentProfile
 from decision.sources.segments import SegmentModel
 from training.segments.behaviour import Behaviour, behaviour
-from training.segments.clustering import Merge, Pruned, Transform, fit_with_min_size, prune_redundant
+from training.segments.clustering import Merge, Pruned, Scaling, Transform, fit_with_min_size, prune_redundant
 from training.segments.naming import name_segments, trait_z, traits
 from training.segments.planted import Planted, compare, planted_labels
 from training.segments.rfm import fit_rfm, score
@@ -54,6 +55,8 @@ class SegmentDiscovery:
     rfm: np.ndarray  # (users, 3) R, F, M scores
     trait_z: pd.DataFrame  # segments x every behaviour feature, in population SDs
     planted: Planted | None
+    scaling: Scaling
+    divisor: np.ndarray  # (features,) the chosen k's unit, in population SDs of each used feature
 
 
 def discover(
@@ -67,6 +70,7 @@ def discover(
     bootstrap: int = DEFAULT_BOOTSTRAP,
     max_correlation: float = MAX_CORRELATION,
     progress: bool = False,
+    scaling: Scaling = Scaling.WITHIN,
 ) -> SegmentDiscovery:
     """Segments of the users with events before `as_of` (default: just after the last event).
 
@@ -82,12 +86,14 @@ def discover(
     candidates = tuple(dict.fromkeys(features))
     pruned = prune_redundant(z_all[:, [BEHAVIOUR_NAMES.index(n) for n in candidates]], candidates, max_correlation)
     used = tuple(n for n in candidates if n not in {p.feature for p in pruned})
-    transform = everything.select(used)
-    z = z_all[:, [BEHAVIOUR_NAMES.index(n) for n in used]]
+    standardized = z_all[:, [BEHAVIOUR_NAMES.index(n) for n in used]]
     with tqdm(total=len(k_range), desc="k sweep", unit="k", disable=not progress) as bar:
-        scores = sweep(z, k_range, seed, bootstrap, bar.update)
+        scores = sweep(standardized, k_range, seed, bootstrap, bar.update, scaling)
         chosen = best(scores)
-        clustering = fit_with_min_size(z, chosen.k, min_size, seed)
+    # the chosen k's unit goes into the transform: the service divides by it as training did
+    transform = everything.select(used).rescaled(chosen.divisor)
+    z = standardized / chosen.divisor
+    clustering = fit_with_min_size(z, chosen.k, min_size, seed, chosen.centroids)
     labels, count = clustering.labels, len(clustering.centroids)
     rfm_edges = fit_rfm(seen.frame)
     rfm = score(rfm_edges, seen.frame)
@@ -109,7 +115,9 @@ def discover(
         segments=profiles,
         rfm=rfm_edges,
         as_of=seen.as_of.isoformat(),
-        discovery=_metadata(len(seen), k_range, scores, chosen, clustering.merges, pruned, min_size, seed, bootstrap),
+        discovery=_metadata(
+            len(seen), k_range, scores, chosen, clustering.merges, pruned, min_size, seed, bootstrap, scaling, used
+        ),
     )
     truth = planted_labels(seen.frame.index, users)
     planted = None
@@ -128,6 +136,8 @@ def discover(
         rfm=rfm,
         trait_z=pd.DataFrame(z_means, index=list(names), columns=list(BEHAVIOUR_NAMES)),
         planted=planted,
+        scaling=scaling,
+        divisor=chosen.divisor,
     )
 
 
@@ -162,6 +172,8 @@ def _metadata(
     min_size: int,
     seed: int,
     bootstrap: int,
+    scaling: Scaling,
+    used: tuple[str, ...],
 ) -> dict[str, object]:
     """How the model was chosen, for whoever reads the file later (no user ids)."""
     return {
@@ -175,4 +187,6 @@ def _metadata(
         "pruned": [{"feature": p.feature, "kept": p.kept, "correlation": round(p.correlation, 4)} for p in pruned],
         "seed": seed,
         "bootstrap": bootstrap,
+        "scaling": str(scaling),
+        "unit_sd": {n: round(float(d), 4) for n, d in zip(used, chosen.divisor, strict=True)},
     }

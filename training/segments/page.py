@@ -9,7 +9,7 @@ import pandas as pd
 
 from training.report.html import HtmlReport, new_figure
 from training.segments.discovery import SegmentDiscovery
-from training.segments.report import k_frame, merge_lines, planted_lines, segment_frame
+from training.segments.report import k_frame, merge_lines, planted_lines, segment_frame, unit_note
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -19,7 +19,7 @@ def page(d: SegmentDiscovery) -> HtmlReport:
     report = HtmlReport("Micro-segments")
     report.paragraph(
         f"{len(d.behaviour)} users with events before {d.model.as_of}; clustered on {', '.join(d.features)} "
-        f"(log1p where skewed, standardized); model fingerprint {d.model.fingerprint()}."
+        f"(log1p where skewed, standardized{unit_note(d)}); model fingerprint {d.model.fingerprint()}."
     )
     report.heading("Choosing k")
     report.table(k_frame(d), label_columns=0, digits=3)

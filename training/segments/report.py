@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from training.report.table import render_frame
+from training.segments.clustering import Scaling
 from training.segments.discovery import SegmentDiscovery
 
 
@@ -46,6 +47,14 @@ def segment_frame(d: SegmentDiscovery) -> pd.DataFrame:
     )
 
 
+def unit_note(d: SegmentDiscovery) -> str:
+    """How the chosen k's unit differs from the population SD, when it does."""
+    if d.scaling is not Scaling.WITHIN:
+        return ""
+    units = ", ".join(f"{n} {u:.2f}" for n, u in zip(d.features, d.divisor, strict=True))
+    return f"; each in its within-segment SD, in population SDs: {units}"
+
+
 def merge_lines(d: SegmentDiscovery) -> list[str]:
     if not d.merges:
         return [f"no cluster below the minimum size ({d.min_size} users); nothing merged"]
@@ -60,7 +69,7 @@ def summary(d: SegmentDiscovery) -> str:
     pruned = "; ".join(f"{p.feature} (r={p.correlation:.2f} with {p.kept})" for p in d.pruned) or "none"
     parts = [
         f"users: {len(d.behaviour)} with events before {d.model.as_of}",
-        f"clustering features: {', '.join(d.features)} (log1p where skewed, standardized)",
+        f"clustering features: {', '.join(d.features)} (log1p where skewed, standardized){unit_note(d)}",
         f"dropped as near-duplicates: {pruned}",
         "",
         render_frame(k_frame(d), text_columns=0, digits=3),

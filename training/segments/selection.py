@@ -1,9 +1,16 @@
 """Choosing k: silhouette per k (the highest wins) and how stable each k's clustering is.
 
-Stability: k-means is fitted on `bootstrap` resamples of the users (drawn with replacement);
-for every pair of resamples, both fitted models label the users the two resamples share and
-the adjusted Rand index compares those labelings. 1 means every resample finds the same
-segments; values near 0 mean the segments are an accident of the sample.
+Each k is clustered in its own unit (clustering.Scaling): with Scaling.WITHIN every feature is
+divided by its pooled within-cluster SD of that k's clustering. The silhouettes are all taken
+in one unit, the population SD, so that they compare partitions: in its own unit a k that
+leaves a real split unmade inflates that feature's within-SD, shrinks the feature, and looks
+better separated than it is (on four planted blobs k = 3 then beat k = 4).
+
+Stability: k-means is fitted, in the k's unit held fixed, on `bootstrap` resamples of the
+users (drawn with replacement); for every pair of resamples, both fitted models label the
+users the two resamples share and the adjusted Rand index compares those labelings. 1 means
+every resample finds the same segments; values near 0 mean the segments are an accident of
+the sample.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
-from training.segments.clustering import THREADS, kmeans
+from training.segments.clustering import THREADS, Scaling, fit_within, inertia, kmeans
 
 #: Silhouette costs O(n²): above this many users it is computed on a seeded sample of them.
 SILHOUETTE_SAMPLE = 5_000
@@ -25,11 +32,13 @@ SILHOUETTE_SAMPLE = 5_000
 @dataclass(frozen=True)
 class KScore:
     k: int
-    silhouette: float
+    silhouette: float  # in population SDs whatever the scaling, so it compares across k
     stability: float  # mean ARI over resample pairs; NaN without resamples
     stability_min: float
-    inertia: float
+    inertia: float  # within-cluster sum of squares in population SDs, comparable across k
     labels: np.ndarray = field(repr=False, compare=False)  # (users,) this k's k-means labels
+    divisor: np.ndarray = field(repr=False, compare=False)  # (features,) z / divisor was clustered
+    centroids: np.ndarray = field(repr=False, compare=False)  # (k, features) in z / divisor
 
 
 def sweep(
@@ -38,6 +47,7 @@ def sweep(
     seed: int,
     bootstrap: int,
     progress: Callable[[int], object] = lambda n: None,
+    scaling: Scaling = Scaling.WITHIN,
 ) -> list[KScore]:
     """One KScore per k that leaves at least two users per cluster on average."""
     usable = [k for k in k_range if 2 <= k <= len(z) // 2]
@@ -46,11 +56,15 @@ def sweep(
     sample = min(len(z), SILHOUETTE_SAMPLE)
     scores = []
     for k in usable:
-        with threadpool_limits(limits=THREADS):
-            model = kmeans(k, seed).fit(z)
-        silhouette = float(silhouette_score(z, model.labels_, sample_size=sample, random_state=seed))
-        mean, low = stability(z, k, seed, bootstrap)
-        scores.append(KScore(k, silhouette, mean, low, float(model.inertia_), model.labels_))
+        if scaling is Scaling.WITHIN:
+            divisor, model = fit_within(z, k, seed)
+        else:
+            with threadpool_limits(limits=THREADS):
+                divisor, model = np.ones(z.shape[1]), kmeans(k, seed).fit(z)
+        labels = model.labels_
+        silhouette = float(silhouette_score(z, labels, sample_size=sample, random_state=seed))
+        mean, low = stability(z / divisor, k, seed, bootstrap)
+        scores.append(KScore(k, silhouette, mean, low, inertia(z, labels, k), labels, divisor, model.cluster_centers_))
         progress(1)
     return scores
 

@@ -1,12 +1,22 @@
-"""The clustering space (log1p + standardization, near-duplicates dropped) and the min-size merge."""
+"""The clustering space (log1p + standardization, near-duplicates dropped, the within-segment
+unit) and the min-size merge."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
-from training.segments.clustering import Transform, fit_with_min_size, kmeans, prune_redundant
+from training.segments.clustering import (
+    MIN_WITHIN_SD,
+    Transform,
+    fit_with_min_size,
+    fit_within,
+    kmeans,
+    prune_redundant,
+    within_sd,
+)
 
 
 def test_transform_logs_the_skewed_features_then_standardizes() -> None:
@@ -75,3 +85,31 @@ def test_a_minimum_above_everyone_leaves_one_segment() -> None:
     result = fit_with_min_size(z, 3, min_size=1000, seed=0)
     assert len(result.centroids) == 1
     assert len(result.merges) == 2
+
+
+def test_within_sd_is_the_pooled_within_cluster_sd_floored() -> None:
+    z = np.array([[0.0, 5.0], [2.0, 5.0], [10.0, -5.0], [14.0, -5.0]])
+    sd = within_sd(z, np.array([0, 0, 1, 1]), 2)
+    assert sd[0] == pytest.approx(np.sqrt((1 + 1 + 4 + 4) / 4))
+    assert sd[1] == MIN_WITHIN_SD  # constant inside each cluster: no infinite weight
+
+
+def test_fit_within_measures_each_feature_in_its_within_cluster_sd() -> None:
+    rng = np.random.default_rng(0)
+    # feature 0 holds two groups 6 SDs apart, feature 1 is noise: population-standardized,
+    # the split is shrunk by its own spread; its within-group SD is the fair unit
+    groups = np.repeat([0.0, 6.0], 300) + rng.normal(size=600)
+    raw = np.column_stack([groups, rng.normal(size=600)])
+    z = (raw - raw.mean(axis=0)) / raw.std(axis=0)
+    divisor, model = fit_within(z, 2, seed=0)
+    assert divisor[0] == pytest.approx(1 / raw[:, 0].std(), rel=0.1)  # one raw unit, in population SDs
+    assert divisor[1] == pytest.approx(1.0, rel=0.05)
+    assert adjusted_rand_score(np.repeat([0, 1], 300), model.labels_) > 0.95
+    np.testing.assert_array_equal(divisor, within_sd(z, model.labels_, 2))  # a fixed point
+
+
+def test_rescaled_transform_divides_the_standardized_values() -> None:
+    frame = pd.DataFrame({"sessions": [0.0, 3.0, 8.0], "click_rate": [0.2, 0.4, 0.9]})
+    transform = Transform.fit(frame, ("sessions", "click_rate"))
+    factors = np.array([0.5, 2.0])
+    np.testing.assert_allclose(transform.rescaled(factors).apply(frame), transform.apply(frame) / factors)

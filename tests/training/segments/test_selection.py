@@ -41,7 +41,7 @@ def test_without_resamples_stability_is_not_a_number() -> None:
 
 
 def test_a_silhouette_tie_goes_to_the_smaller_k() -> None:
-    tied = [KScore(k, 0.5, 1.0, 1.0, 0.0, np.zeros(1)) for k in (5, 3, 4)]
+    tied = [KScore(k, 0.5, 1.0, 1.0, 0.0, np.zeros(1), np.ones(1), np.zeros((k, 1))) for k in (5, 3, 4)]
     assert best(tied).k == 3
 
 
