@@ -34,6 +34,8 @@ from decision.api import convert, servicer
 from decision.conditions import facts
 from decision.pipeline.decider import Decider
 from decision.runtime.server import build_server
+from decision.sources.catalog import Catalog
+from decision.sources.live import LiveProfiles
 from decision.tiers.model import pool
 from decision.tiers.model.ranker import Ranker
 from decision.tiers.model.tier import ModelTier
@@ -51,6 +53,8 @@ STAGES: tuple[tuple[object, str, str, int], ...] = (
     (facts, "build", "facts", 2),
     (Engine, "fire", "durable-rules", 2),
     (ModelTier, "decide", "model tier", 1),
+    (LiveProfiles, "get", "profile lookup", 2),
+    (Catalog, "eligible", "eligible content", 2),
     (pool, "take", "candidates", 2),
     (pool, "row_buffer", "feature rows", 2),
     (Ranker, "scores_of", "predict", 2),
