@@ -74,14 +74,15 @@ class CompiledPredictor:
             self._entry(_address(rows), _address(out), _FIRST_ROW, n)
         return out
 
-    def predict_buffer(self, rows: bytearray) -> list[float]:
-        """One score per row of `rows`: float64 rows of num_features values, C order, as bytes
-        (the request path's input: decision/sources/features.py `row_buffer`)."""
+    def predict_buffer(self, rows: bytearray | np.ndarray) -> list[float]:
+        """One score per row of `rows`: float64 rows of num_features values, C order, in a
+        writable buffer (the request path's input: decision/sources/features.py `row_buffer`)."""
         if self._closed:
             raise PredictionError("predictor is closed")
-        n, rest = divmod(len(rows), self._row_bytes)
+        size = _checked_size(rows)
+        n, rest = divmod(size, self._row_bytes)
         if rest:
-            raise PredictionError(f"expected rows of {self._num_features} float64 values, got {len(rows)} bytes")
+            raise PredictionError(f"expected rows of {self._num_features} float64 values, got {size} bytes")
         out = bytearray(8 * n)
         if n:
             self._entry(_address(rows), _address(out), _FIRST_ROW, n)
@@ -93,6 +94,13 @@ class CompiledPredictor:
         """Refuse further predictions. The code itself is freed with the last reference,
         never here: a call in flight on another thread still runs it."""
         self._closed = True
+
+
+def _checked_size(rows: bytearray | np.ndarray) -> int:
+    """The bytes of a row buffer; an array must be C-contiguous float64."""
+    if isinstance(rows, np.ndarray) and (rows.dtype != np.float64 or not rows.flags.c_contiguous):
+        raise PredictionError(f"expected C-contiguous float64 rows, got {rows.dtype}")
+    return rows.nbytes if isinstance(rows, np.ndarray) else len(rows)
 
 
 def _address(array: np.ndarray | bytearray) -> int:

@@ -87,11 +87,12 @@ class FastPredictor:
             raise PredictionError(f"predict returned {out_len.value} values for {n} rows")
         return out
 
-    def predict_buffer(self, rows: bytearray) -> list[float]:
-        """One score per row of `rows`: float64 rows of num_features values, C order, as bytes."""
-        if len(rows) % (8 * self._num_features):
-            raise PredictionError(f"expected rows of {self._num_features} float64 values, got {len(rows)} bytes")
-        scores: list[float] = self.predict_rows(np.frombuffer(rows).reshape(-1, self._num_features)).tolist()
+    def predict_buffer(self, rows: bytearray | np.ndarray) -> list[float]:
+        """One score per row of `rows`: float64 rows of num_features values, C order, in a writable buffer."""
+        flat = np.frombuffer(rows, dtype=np.float64) if isinstance(rows, bytearray) else rows.reshape(-1)
+        if flat.size % self._num_features:
+            raise PredictionError(f"expected rows of {self._num_features} float64 values, got {flat.nbytes} bytes")
+        scores: list[float] = self.predict_rows(flat.reshape(-1, self._num_features)).tolist()
         return scores
 
     def close(self) -> None:

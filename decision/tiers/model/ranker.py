@@ -31,7 +31,7 @@ class RowPredictor(Protocol):
 
     def predict_rows(self, rows: np.ndarray) -> np.ndarray: ...
 
-    def predict_buffer(self, rows: bytearray) -> list[float]: ...
+    def predict_buffer(self, rows: bytearray | np.ndarray) -> list[float]: ...
 
     def close(self) -> None: ...
 
@@ -94,7 +94,7 @@ class Ranker:
             raise PredictionError("model returned non-finite scores")
         return scores
 
-    def scores_of(self, rows: bytearray) -> list[float]:
+    def scores_of(self, rows: bytearray | np.ndarray) -> list[float]:
         """One score per candidate row of a `row_buffer` (the request path: no numpy call)."""
         scores = self._fast.predict_buffer(rows)
         if not math.isfinite(sum(scores)):  # NaN or ±inf anywhere makes the sum non-finite

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from decision.domain import Cart, Context, Request
+from decision.sources import features
 from decision.sources.feature_spec import FeatureSpec, ItemStats
 from decision.sources.features import (
     CATEGORICAL_FEATURES,
@@ -257,6 +258,19 @@ def test_the_serving_cache_gives_the_rows_of_a_fresh_computation() -> None:
     for _ in range(2):  # without a profile: kept per candidates array
         cold = served(None, request(), later, candidates)
         np.testing.assert_array_equal(cold, rows(SPEC, SPEC.stats, None, request(), later, candidates))
+
+
+@pytest.mark.parametrize("bytes_up_to", [0, 64], ids=["numpy-assembly", "bytes-join"])
+def test_both_ways_of_assembling_the_served_rows_give_trainings_rows(
+    bytes_up_to: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many candidates are assembled with numpy, few joined as bytes: the same bits either way."""
+    monkeypatch.setattr(features, "BYTES_UP_TO", bytes_up_to)
+    later = NOW + timedelta(hours=5)
+    for user in (profile(), None):
+        for moment in (NOW, later, NOW):  # the second NOW reuses what the first kept
+            expected = rows(SPEC, SPEC.stats, user, request(), moment, ALL)
+            assert served(user, request(), moment, ALL).tobytes() == expected.tobytes()
 
 
 def test_a_profile_is_read_in_each_specs_terms() -> None:

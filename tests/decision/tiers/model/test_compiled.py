@@ -62,8 +62,10 @@ def test_native_scores_equal_lightgbm_with_missing_values(local_model: LocalMode
     # the request path's input: the same rows as bytes, scored alike by both predictors
     buffer = bytearray(np.ascontiguousarray(rows).tobytes())
     assert predictor.predict_buffer(buffer) == native.tolist()
+    assert predictor.predict_buffer(np.ascontiguousarray(rows)) == native.tolist()  # many candidates: an array
     lightgbm = FastPredictor(lgb.Booster(model_file=str(local_model.model_file)), len(builders.FEATURES))
     np.testing.assert_allclose(lightgbm.predict_buffer(buffer), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(lightgbm.predict_buffer(np.ascontiguousarray(rows)), expected, rtol=0, atol=1e-12)
 
 
 def test_a_served_ranker_gets_a_native_twin_and_stays_usable(local_model: LocalModel) -> None:
