@@ -30,6 +30,7 @@ from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 
@@ -225,10 +226,16 @@ def rows(
     ones during training's replay. `item_block`: `item_columns` of every spec item under
     `stats`, when the caller keeps it, else computed for the candidates.
     """
-    out = np.empty((candidates.size, N_FEATURES), dtype=np.float64)
-    out[:, :SHARED] = shared_values(spec, profile, request, now)
-    out[:, SHARED:] = _tail(spec, stats, profile, candidates, item_block)
-    if profile is not None:
+    shared = shared_values(spec, profile, request, now)
+    return _assembled(shared, _tail(spec, stats, profile, candidates, item_block), now, profile is not None)
+
+
+def _assembled(shared: list[float], tail: np.ndarray, now: datetime, has_profile: bool) -> np.ndarray:
+    """The rows: the shared block, then each candidate's tail, category_hours completed."""
+    out = np.empty((len(tail), N_FEATURES), dtype=np.float64)
+    out[:, :SHARED] = shared
+    out[:, SHARED:] = tail
+    if has_profile:
         out[:, CATEGORY_HOURS] += epoch(now) / 3600.0
     return out
 
@@ -256,18 +263,12 @@ def row_buffer(
     does in a loop (bench/README.md, "Design figures"). category_hours, the one tail value that
     moves with `now`, is kept relative and completed here.
     """
-    tails = _tail_rows(spec, profile, candidates, item_block)
-    values = shared_values(spec, profile, request, now)
-    if len(tails) > BYTES_UP_TO:
-        rows = np.empty((len(tails), N_FEATURES), dtype=np.float64)
-        rows[:, :SHARED] = values
-        rows[:, SHARED:] = np.frombuffer(b"".join(tails)).reshape(len(tails), -1)
-        if profile is not None:
-            rows[:, CATEGORY_HOURS] += epoch(now) / 3600.0
-        return rows
-    shared = array("d", values).tobytes()
-    parts = [shared] * (2 * len(tails))
-    parts[1::2] = tails
+    kept = _kept_tail(spec, profile, candidates, item_block)
+    shared = shared_values(spec, profile, request, now)
+    if not kept.rows:  # more than BYTES_UP_TO candidates
+        return _assembled(shared, kept.block, now, profile is not None)
+    parts = [array("d", shared).tobytes()] * (2 * len(kept.rows))
+    parts[1::2] = kept.rows
     buffer = bytearray(b"".join(parts))
     if profile is not None:
         hours = epoch(now) / 3600.0
@@ -292,31 +293,37 @@ def _tail(
     return tail
 
 
-#: serving's tails of users without a profile: id(candidates) -> (candidates, item_block, rows)
-_COLD_TAILS: dict[int, tuple[np.ndarray, np.ndarray, list[bytes]]] = {}
+class KeptTail(NamedTuple):
+    """The candidates' item and pair blocks (category_hours relative), and each row of them as
+    bytes when there are at most BYTES_UP_TO candidates (else empty: numpy assembles them)."""
+
+    block: np.ndarray
+    rows: list[bytes]
+
+    @classmethod
+    def of(cls, block: np.ndarray) -> KeptTail:
+        return cls(block, [row.tobytes() for row in block] if len(block) <= BYTES_UP_TO else [])
 
 
-def _tail_rows(
-    spec: FeatureSpec, profile: Profile | None, candidates: np.ndarray, item_block: np.ndarray
-) -> list[bytes]:
-    """Each candidate's tail as bytes, under the spec's own statistics, kept while `candidates` comes back."""
+#: serving's tails of users without a profile: id(candidates) -> (candidates, item_block, tail)
+_COLD_TAILS: dict[int, tuple[np.ndarray, np.ndarray, KeptTail]] = {}
+
+
+def _kept_tail(spec: FeatureSpec, profile: Profile | None, candidates: np.ndarray, item_block: np.ndarray) -> KeptTail:
+    """The candidates' tail under the spec's own statistics, kept while `candidates` comes back."""
     if profile is None:
         found = _COLD_TAILS.get(id(candidates))
         if found is not None and found[0] is candidates and found[1] is item_block:
             return found[2]
-        tails = _row_bytes(_tail(spec, spec.stats, None, candidates, item_block))
+        kept = KeptTail.of(_tail(spec, spec.stats, None, candidates, item_block))
         if len(_COLD_TAILS) >= 1024:  # arrays of models long gone; a fresh start is cheap
             _COLD_TAILS.clear()
-        _COLD_TAILS[id(candidates)] = (candidates, item_block, tails)
-        return tails
+        _COLD_TAILS[id(candidates)] = (candidates, item_block, kept)
+        return kept
     seen = view(spec, profile)
     cached = seen.tail[0] if seen.tail else None
     if cached is not None and cached[0] is candidates:
         return cached[1]
-    tails = _row_bytes(_tail(spec, spec.stats, profile, candidates, item_block))
-    seen.tail[:] = [(candidates, tails)]
-    return tails
-
-
-def _row_bytes(block: np.ndarray) -> list[bytes]:
-    return [row.tobytes() for row in block]
+    kept = KeptTail.of(_tail(spec, spec.stats, profile, candidates, item_block))
+    seen.tail[:] = [(candidates, kept)]
+    return kept

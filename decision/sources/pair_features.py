@@ -16,7 +16,7 @@ from decision.sources.feature_definitions import CO_ENGAGED, ITEM_COLUMNS, PAIR_
 from decision.sources.feature_spec import FeatureSpec, ItemStats
 
 if TYPE_CHECKING:  # annotations only: features.py imports this module
-    from decision.sources.features import Profile
+    from decision.sources.features import KeptTail, Profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +31,9 @@ class ProfileView:
     excluded: frozenset[int]  # engaged items that may not be shown again
     category_share: np.ndarray  # by category code (0 = other)
     category_hours: np.ndarray  # by category code: minus the hour of the last event in it, NaN if never
-    #: serving's cache: the last candidates array asked about (by identity) and each of its
-    #: rows' item and pair blocks as float64 bytes (category_hours relative: without now's hour)
-    tail: list[tuple[np.ndarray, list[bytes]]]
+    #: serving's cache: the last candidates array asked about (by identity) and its item and
+    #: pair blocks (category_hours relative: without now's hour)
+    tail: list[tuple[np.ndarray, KeptTail]]
     #: serving's cache: a candidate stage (by identity) and this user's candidates in it
     stage: list[tuple[object, list[int], np.ndarray]]
 

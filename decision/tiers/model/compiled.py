@@ -29,6 +29,7 @@ from decision.tiers.model.artifact import LocalModel, file_sha256
 from decision.tiers.model.compile_child import ROOT_FUNCTION
 from decision.tiers.model.errors import ModelLoadError, PredictionError
 from decision.tiers.model.load_check import run_child
+from decision.tiers.model.rowbuffer import RowBuffer, row_count
 
 logger = logging.getLogger(__name__)
 
@@ -58,33 +59,20 @@ class CompiledPredictor:
             raise ModelLoadError(f"the compiled code has no {ROOT_FUNCTION}")
         self._entry = _ENTRY(address)
         self._num_features = len(model.feature_names)
-        self._row_bytes = 8 * self._num_features
         self._closed = False
 
-    def predict_rows(self, rows: np.ndarray) -> np.ndarray:
-        """One score per row of `rows` (float64, C-contiguous, shape (n, num_features))."""
-        if self._closed:
-            raise PredictionError("predictor is closed")
-        n = rows.shape[0]
-        if rows.ndim != 2 or rows.shape[1] != self._num_features or not rows.flags.c_contiguous:
-            raise PredictionError(f"expected C-contiguous (n, {self._num_features}) rows, got {rows.shape}")
-        out = np.empty(n, dtype=np.float64)
-        if n:
-            # addressof(from_buffer) costs a fraction of ndarray.ctypes.data (bench/README.md, "Design figures")
-            self._entry(_address(rows), _address(out), _FIRST_ROW, n)
-        return out
+    def predict_rows(self, rows: RowBuffer) -> np.ndarray:
+        """`predict_buffer` as an array."""
+        return np.array(self.predict_buffer(rows))
 
-    def predict_buffer(self, rows: bytearray | np.ndarray) -> list[float]:
-        """One score per row of `rows`: float64 rows of num_features values, C order, in a
-        writable buffer (the request path's input: decision/sources/features.py `row_buffer`)."""
+    def predict_buffer(self, rows: RowBuffer) -> list[float]:
+        """One score per row of `rows` (decision/tiers/model/rowbuffer.py)."""
         if self._closed:
             raise PredictionError("predictor is closed")
-        size = _checked_size(rows)
-        n, rest = divmod(size, self._row_bytes)
-        if rest:
-            raise PredictionError(f"expected rows of {self._num_features} float64 values, got {size} bytes")
+        n = row_count(rows, self._num_features)
         out = bytearray(8 * n)
         if n:
+            # addressof(from_buffer) costs a fraction of ndarray.ctypes.data (bench/README.md, "Design figures")
             self._entry(_address(rows), _address(out), _FIRST_ROW, n)
         with memoryview(out).cast("d") as scores:
             values: list[float] = scores.tolist()  # type: ignore[assignment]  # typeshed: list[int]
@@ -96,14 +84,7 @@ class CompiledPredictor:
         self._closed = True
 
 
-def _checked_size(rows: bytearray | np.ndarray) -> int:
-    """The bytes of a row buffer; an array must be C-contiguous float64."""
-    if isinstance(rows, np.ndarray) and (rows.dtype != np.float64 or not rows.flags.c_contiguous):
-        raise PredictionError(f"expected C-contiguous float64 rows, got {rows.dtype}")
-    return rows.nbytes if isinstance(rows, np.ndarray) else len(rows)
-
-
-def _address(array: np.ndarray | bytearray) -> int:
+def _address(array: RowBuffer) -> int:
     """The address of a writable, C-contiguous array's first byte."""
     return ctypes.addressof(ctypes.c_char.from_buffer(array))  # type: ignore[arg-type]
 

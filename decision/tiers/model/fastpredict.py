@@ -21,6 +21,7 @@ from lightgbm.basic import _safe_call
 from lightgbm.libpath import _LIB
 
 from decision.tiers.model.errors import PredictionError
+from decision.tiers.model.rowbuffer import RowBuffer, row_count
 
 _PREDICT_NORMAL = 0
 _DTYPE_FLOAT64 = 1
@@ -56,21 +57,20 @@ class FastPredictor:
         self._num_features = num_features
         self._closed = weakref.finalize(self, lambda: None)
 
-    def predict_rows(self, rows: np.ndarray) -> np.ndarray:
-        """One score per row of `rows` (float64, C-contiguous, shape (n, num_features))."""
+    def predict_rows(self, rows: RowBuffer) -> np.ndarray:
+        """One score per row of `rows` (decision/tiers/model/rowbuffer.py)."""
         if not self._closed.alive:
             raise PredictionError("predictor is closed")
-        n = rows.shape[0]
-        if rows.ndim != 2 or rows.shape[1] != self._num_features or not rows.flags.c_contiguous:
-            raise PredictionError(f"expected C-contiguous (n, {self._num_features}) rows, got {rows.shape}")
+        n = row_count(rows, self._num_features)
         if n == 0:
             return np.zeros(0)
+        matrix = rows if isinstance(rows, np.ndarray) else np.frombuffer(rows).reshape(n, self._num_features)
         out = np.empty(n, dtype=np.float64)
         out_len = ctypes.c_int64(0)
         _safe_call(
             _PREDICT(
                 self._handle,
-                rows.ctypes.data,
+                matrix.ctypes.data,
                 _DTYPE_FLOAT64,
                 n,
                 self._num_features,
@@ -87,12 +87,9 @@ class FastPredictor:
             raise PredictionError(f"predict returned {out_len.value} values for {n} rows")
         return out
 
-    def predict_buffer(self, rows: bytearray | np.ndarray) -> list[float]:
-        """One score per row of `rows`: float64 rows of num_features values, C order, in a writable buffer."""
-        flat = np.frombuffer(rows, dtype=np.float64) if isinstance(rows, bytearray) else rows.reshape(-1)
-        if flat.size % self._num_features:
-            raise PredictionError(f"expected rows of {self._num_features} float64 values, got {flat.nbytes} bytes")
-        scores: list[float] = self.predict_rows(flat.reshape(-1, self._num_features)).tolist()
+    def predict_buffer(self, rows: RowBuffer) -> list[float]:
+        """`predict_rows` as a list."""
+        scores: list[float] = self.predict_rows(rows).tolist()
         return scores
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from decision.sources.features import item_columns
 from decision.tiers.model.artifact import LocalModel
 from decision.tiers.model.errors import ModelLoadError, PredictionError
 from decision.tiers.model.fastpredict import FastPredictor
+from decision.tiers.model.rowbuffer import RowBuffer
 
 
 class RowPredictor(Protocol):
@@ -29,9 +30,9 @@ class RowPredictor(Protocol):
 
     kind: str
 
-    def predict_rows(self, rows: np.ndarray) -> np.ndarray: ...
+    def predict_rows(self, rows: RowBuffer) -> np.ndarray: ...
 
-    def predict_buffer(self, rows: bytearray | np.ndarray) -> list[float]: ...
+    def predict_buffer(self, rows: RowBuffer) -> list[float]: ...
 
     def close(self) -> None: ...
 
@@ -87,15 +88,13 @@ class Ranker:
         until the new one replaces it, and its native handles go with its last reference."""
         return Ranker(self._booster, self.model, predictor)
 
-    def scores(self, rows: np.ndarray) -> np.ndarray:
-        """One score per candidate row."""
-        scores = self._fast.predict_rows(rows)
-        if not math.isfinite(scores.sum()):  # NaN or ±inf anywhere makes the sum non-finite
-            raise PredictionError("model returned non-finite scores")
-        return scores
+    def scores(self, rows: RowBuffer) -> np.ndarray:
+        """`scores_of` as an array."""
+        return np.array(self.scores_of(rows))
 
-    def scores_of(self, rows: bytearray | np.ndarray) -> list[float]:
-        """One score per candidate row of a `row_buffer` (the request path: no numpy call)."""
+    def scores_of(self, rows: RowBuffer) -> list[float]:
+        """One score per candidate row (the request path: a `row_buffer`, no numpy call for a few
+        candidates)."""
         scores = self._fast.predict_buffer(rows)
         if not math.isfinite(sum(scores)):  # NaN or ±inf anywhere makes the sum non-finite
             raise PredictionError("model returned non-finite scores")

@@ -266,6 +266,7 @@ def test_both_ways_of_assembling_the_served_rows_give_trainings_rows(
 ) -> None:
     """Many candidates are assembled with numpy, few joined as bytes: the same bits either way."""
     monkeypatch.setattr(features, "BYTES_UP_TO", bytes_up_to)
+    monkeypatch.setattr(features, "_COLD_TAILS", {})  # nothing kept under the other threshold
     later = NOW + timedelta(hours=5)
     for user in (profile(), None):
         for moment in (NOW, later, NOW):  # the second NOW reuses what the first kept
