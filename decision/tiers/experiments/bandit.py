@@ -102,9 +102,6 @@ class BanditState:
         self._remember = remember
         self._lock = threading.Lock()
         self._experiments: dict[str, CompiledExperiment] = {}
-        #: experiment id -> the experiment and its arms' indices by id, published as one value
-        #: so that a decision never pairs one version's arms with another's indices
-        self._arm_index: dict[str, tuple[CompiledExperiment, dict[str, int]]] = {}
         self._vectors: dict[tuple[str, str], ArmProbabilities] = {}
         self._declared: dict[str, ArmProbabilities] = {}  # each experiment's weights, until a refresh
         self._recent: OrderedDict[str, Exposure] = OrderedDict()  # this process's decisions
@@ -119,7 +116,6 @@ class BanditState:
         """The adaptive experiments now running (called when the experiment set changes)."""
         with self._lock:
             self._experiments = {e.id: e for e in experiments if e.allocation is not None}
-            self._arm_index = {e.id: (e, {a.id: i for i, a in enumerate(e.arms)}) for e in self._experiments.values()}
             self._declared = {e.id: ArmProbabilities.of(e.weights) for e in self._experiments.values()}
 
     def probabilities(self, experiment: CompiledExperiment, segment: str) -> ArmProbabilities:
@@ -132,13 +128,12 @@ class BanditState:
     def on_decision(self, decision: Decision, context: RequestContext) -> None:
         """Record the exposure of an adaptive experiment's decision (a dict lookup otherwise)."""
         provenance = decision.provenance
-        found = self._arm_index.get(provenance.experiment_id)
-        if found is None:
+        experiment = self._experiments.get(provenance.experiment_id)
+        if experiment is None:
             return
-        experiment, arms = found
         segment = context.segment_if_assigned
         name = segment.name if segment is not None and experiment.per_segment else ""
-        arm = arms.get(provenance.arm, -1)
+        arm = experiment.arm_index.get(provenance.arm, -1)
         if arm < 0:
             return
         exposure = Exposure(experiment.id, name, arm)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from decision.conditions.condition import Condition
 from decision.conditions.facts import Slot
@@ -70,6 +70,11 @@ class CompiledExperiment:
     description: str = ""
     concluded: Mapping[str, int] | None = None  # segment -> winning arm index, once concluded
     concluded_default: int = -1  # the arm of segments without a winner
+    #: arm id -> its index in `arms` (an adaptive experiment's exposure names its arm by id)
+    arm_index: Mapping[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arm_index", {arm.id: i for i, arm in enumerate(self.arms)})
 
     @property
     def is_concluded(self) -> bool:
