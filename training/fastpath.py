@@ -21,21 +21,19 @@ def sqlite_alias(tracking_uri: str, model_name: str, alias: str, feature_set_ver
     path = Path(tracking_uri.removeprefix("sqlite:///"))
     if not path.is_file():
         return None
+    query, args = "SELECT a.version FROM registered_model_aliases a", [model_name, alias]
+    if feature_set_version is not None:
+        query += (
+            " JOIN model_version_tags t ON t.name = a.name AND t.version = a.version"
+            " AND t.key = 'feature_set_version' AND t.value = ?"
+        )
+        args.insert(0, feature_set_version)
     try:
         with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2) as db:
-            row = db.execute(
-                "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
-                (model_name, alias),
-            ).fetchone()
-            if row is None or feature_set_version is None:
-                return None if row is None else str(row[0])
-            tag = db.execute(
-                "SELECT value FROM model_version_tags WHERE name = ? AND version = ? AND key = 'feature_set_version'",
-                (model_name, row[0]),
-            ).fetchone()
+            row = db.execute(query + " WHERE a.name = ? AND a.alias = ?", args).fetchone()
     except sqlite3.Error:
         return None
-    return str(row[0]) if tag is not None and tag[0] == feature_set_version else None
+    return None if row is None else str(row[0])
 
 
 def service_paths(tracking_uri: str, model_name: str, profiles: Path, catalog: Path) -> str:

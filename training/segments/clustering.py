@@ -123,8 +123,11 @@ def prune_redundant(z: np.ndarray, names: tuple[str, ...], max_correlation: floa
     return pruned
 
 
-def kmeans(k: int, seed: int) -> KMeans:
-    return KMeans(n_clusters=k, n_init=N_INIT, random_state=seed)
+def kmeans(k: int, seed: int, init: np.ndarray | None = None) -> KMeans:
+    """k-means with N_INIT restarts, or one run from the centroids `init`."""
+    if init is None:
+        return KMeans(n_clusters=k, n_init=N_INIT, random_state=seed)
+    return KMeans(n_clusters=k, init=init, n_init=1, random_state=seed)
 
 
 def within_sd(z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -148,7 +151,7 @@ def fit_within(z: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, KMeans]:
             new = within_sd(z, model.labels_, k)
             moved = float(np.abs(new / sd - 1).max())
             start = model.cluster_centers_ * sd / new
-            model = KMeans(n_clusters=k, init=start, n_init=1, random_state=seed).fit(z / new)
+            model = kmeans(k, seed, start).fit(z / new)
             sd = new
             if moved < TOLERANCE:
                 break
@@ -181,8 +184,7 @@ def fit_with_min_size(z: np.ndarray, k: int, min_size: int, seed: int, init: np.
 
 
 def _fit_with_min_size(z: np.ndarray, k: int, min_size: int, seed: int, init: np.ndarray | None) -> Clustering:
-    first = kmeans(k, seed) if init is None else KMeans(n_clusters=k, init=init, n_init=1, random_state=seed)
-    fitted = first.fit(z)
+    fitted = kmeans(k, seed, init).fit(z)
     centers, labels = fitted.cluster_centers_, fitted.labels_
     ids = list(range(k))
     merges: list[Merge] = []
@@ -196,7 +198,7 @@ def _fit_with_min_size(z: np.ndarray, k: int, min_size: int, seed: int, init: np
         merges.append(Merge(ids[small], int(sizes[small]), ids[int(np.argmin(distance))]))
         centers = np.delete(centers, small, axis=0)
         del ids[small]
-        fitted = KMeans(n_clusters=len(centers), init=centers, n_init=1, random_state=seed).fit(z)
+        fitted = kmeans(len(centers), seed, centers).fit(z)
         centers, labels = fitted.cluster_centers_, fitted.labels_
     order = np.argsort(-np.bincount(labels, minlength=len(centers)), kind="stable")
     rank = np.empty_like(order)
